@@ -1,0 +1,208 @@
+"""coopdesa: kerja sama desa (village cooperation) under UU 6/2014 Pasal 91-93,
+PP 43/2014 Pasal 143-148 and Permendagri 96/2017."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, has_request_context, request, session
+from flask_babel import lazy_gettext as _l
+
+from coopdesa import config as config_module
+from coopdesa import extensions as ext
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+
+__version__ = "0.1.0"
+
+
+def _asset_dir(name: str) -> str:
+    """templates/ or static/: inside the package when installed, beside it in a checkout."""
+    installed = PACKAGE_DIR / name
+    if installed.is_dir():
+        return str(installed)
+    return str(PACKAGE_DIR.parent / name)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings (tests pass their own)."""
+    env_name = (config or {}).get("ENV_NAME") or os.environ.get("COOPDESA_ENV")
+    config_class = config_module.config_for(env_name)
+    app = Flask(
+        __name__,
+        template_folder=_asset_dir("templates"),
+        static_folder=_asset_dir("static"),
+        instance_path=os.environ.get("COOPDESA_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
+    app.config.from_object(config_class)
+    if config:
+        app.config.update(config)
+    _configure_secret_and_database(app)
+
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(MIGRATIONS_DIR), render_as_batch=True,
+                     compare_type=True)
+    ext.csrf.init_app(app)
+    ext.limiter.init_app(app)
+    ext.bootstrap.init_app(app)
+    ext.babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(PACKAGE_DIR / "translations"))
+    _configure_login(app)
+
+    from coopdesa.errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_security_headers(app)
+
+    from coopdesa.cli import coopdesa_cli
+
+    app.cli.add_command(coopdesa_cli)
+    return app
+
+
+def _configure_secret_and_database(app: Flask) -> None:
+    env_name = app.config["ENV_NAME"]
+    secret = app.config.get("SECRET_KEY")
+    if env_name == "production":
+        if not secret or secret in config_module.WEAK_SECRETS or len(secret) < 32:
+            raise RuntimeError(
+                "COOPDESA_ENV=production needs SECRET_KEY: a random value of at least 32 "
+                "characters (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if app.debug:
+            raise RuntimeError("debug mode is never allowed with COOPDESA_ENV=production")
+    elif not secret:
+        app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            "sqlite:///" + str(Path(app.instance_path) / "coopdesa.sqlite")
+        )
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        # SQLite has no pool worth pre-pinging; it needs a busy timeout instead.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        options.setdefault("connect_args", {"timeout": 15})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _select_locale() -> str:
+    from flask_login import current_user
+
+    languages = ("id", "en")
+    if not has_request_context():
+        return "id"  # CLI output and documents speak Indonesian
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    user = current_user if current_user and current_user.is_authenticated else None
+    if user is not None and getattr(user, "locale", None) in languages:
+        return user.locale
+    return "id"
+
+
+def _configure_login(app: Flask) -> None:
+    from coopdesa.accounts.models import User
+
+    login_manager = ext.login_manager
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Silakan masuk untuk membuka halaman ini.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        if request.path.startswith("/api/"):
+            return None  # the API authenticates by bearer token only, never by cookie
+        user_id, _sep, nonce = session_id.partition(":")
+        if not user_id.isdigit() or not nonce:
+            return None
+        user = ext.db.session.get(User, int(user_id))
+        if user is None or user.session_nonce != nonce or not user.is_active:
+            return None
+        return user
+
+    @login_manager.request_loader
+    def load_user_from_token(req):
+        if not req.path.startswith("/api/"):
+            return None
+        header = req.headers.get("Authorization", "")
+        scheme, _sep, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return None
+        from coopdesa.accounts.operations import user_for_token
+
+        user = user_for_token(secret.strip())
+        if user is not None:
+            ext.db.session.commit()  # last_used_at, throttled inside user_for_token
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    # Each area's api module adds its endpoints to the API blueprint when imported.
+    import coopdesa.accounts.api
+    import coopdesa.actors.api
+    import coopdesa.api.openapi
+    import coopdesa.regions.api  # noqa: F401
+    from coopdesa.accounts.views import bp as accounts_bp
+    from coopdesa.actors.views import bp as actors_bp
+    from coopdesa.api import bp as api_bp
+    from coopdesa.main.views import bp as main_bp
+    from coopdesa.regions.views import bp as regions_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(regions_bp)
+    app.register_blueprint(actors_bp)
+    app.register_blueprint(api_bp)
+    ext.csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to ride on
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    from coopdesa import access
+    from coopdesa.i18n import format_date_id, format_datetime_local, format_rupiah
+
+    app.jinja_env.filters["tanggal"] = format_date_id
+    app.jinja_env.filters["waktu"] = format_datetime_local
+    app.jinja_env.filters["rupiah"] = format_rupiah
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {
+            "can": lambda action, target: access.can(current_user, action, target),
+            "current_locale": str(get_locale() or "id"),
+            "app_version": __version__,
+        }
+
+
+def _register_security_headers(app: Flask) -> None:
+    csp = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+           "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security",
+                                        "max-age=31536000; includeSubDomains")
+        return response

@@ -1,0 +1,114 @@
+"""Configuration read from the environment.
+
+Every setting is documented in docs/configuration.md. ``COOPDESA_ENV`` picks the class:
+``development`` (the default, for an office laptop), ``production`` or ``testing``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: Secrets that must never protect a production deployment.
+WEAK_SECRETS = frozenset({"", "dev", "changeme", "secret", "development"})
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return the secret key stored in ``instance/secret_key``, creating it once.
+
+    The file is written with mode 0600 so that only the account running the app reads it.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    # Sessions: HttpOnly and SameSite=Lax always, Secure outside development.
+    SESSION_COOKIE_NAME = "coopdesa_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("COOPDESA_SECURE_COOKIES", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = int(os.environ.get("COOPDESA_SESSION_HOURS", "12")) * 3600
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = int(os.environ.get("COOPDESA_MAX_UPLOAD_MB", "20")) * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "id"
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("COOPDESA_TIMEZONE", "Asia/Jakarta")
+    LANGUAGES = ("id", "en")
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    REDIS_URL: str | None = os.environ.get("COOPDESA_REDIS_URL")
+    RATELIMIT_STORAGE_URI = os.environ.get("COOPDESA_REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+    #: Failed logins allowed per client address and per account name.
+    LOGIN_RATE_LIMIT = os.environ.get("COOPDESA_LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
+
+    PAGE_SIZE = 50
+    ALLOW_DEMO = True
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = _bool("COOPDESA_SECURE_COOKIES", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-" + "0" * 32
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    ALLOW_DEMO = False
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(env_name: str | None) -> type[Config]:
+    """Return the config class for ``COOPDESA_ENV``; an unknown name is an error, not a guess."""
+    name = (env_name or "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"COOPDESA_ENV={env_name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from None

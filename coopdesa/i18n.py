@@ -1,0 +1,44 @@
+"""Dates, times and Rupiah as Indonesian readers expect them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask_babel import format_date, format_datetime
+from lokal import format_rupiah as _format_rupiah
+from lokal import terbilang
+
+HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+         "September", "Oktober", "November", "Desember")
+
+
+def format_date_id(value: dt.date | dt.datetime | None, style: str = "long") -> str:
+    """"22 November 2026" in Indonesian, in the user's language otherwise."""
+    if value is None:
+        return ""
+    return format_date(value, format=style)
+
+
+def format_datetime_local(value: dt.datetime | None, style: str = "medium") -> str:
+    """A UTC datetime shown in the configured time zone (Asia/Jakarta by default)."""
+    if value is None:
+        return ""
+    return format_datetime(value, format=style)
+
+
+def format_rupiah(value: int | Decimal | None) -> str:
+    if value is None:
+        return ""
+    return _format_rupiah(value)
+
+
+def tanggal_huruf(day: dt.date) -> str:
+    """The date in words, as agreements write it: "dua puluh dua November dua ribu dua
+    puluh enam"."""
+    return f"{terbilang(day.day)} {BULAN[day.month - 1]} {terbilang(day.year)}"
+
+
+def nama_hari(day: dt.date) -> str:
+    return HARI[day.weekday()]

@@ -1,0 +1,1 @@
+"""The home page (dashboard per role), the language switch and the health check."""
