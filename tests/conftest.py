@@ -1,0 +1,199 @@
+"""Shared fixtures: an app on a migrated database (SQLite, or PostgreSQL when
+COOPDESA_TEST_DATABASE_URL is set), a small slice of the official register, and clean
+tables between tests.
+
+The schema is built by Alembic, as in production, never by ``create_all``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from coopdesa import create_app
+from coopdesa.extensions import db, limiter
+
+PASSWORD = "rahasia-uji-2026"
+
+#: Regions loaded for tests: every provinsi and kabupaten/kota, plus whole kabupaten where
+#: the scenarios live (Wonosobo, Banjarnegara) and Kota Semarang (Kelurahan Miroto).
+TEST_REGION_PREFIXES = ("33.07", "33.04", "33.74.01")
+
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """argon2 with production costs makes hundreds of test logins slow; same code path."""
+    import coopdesa.accounts.models as models
+    import coopdesa.accounts.operations as operations
+
+    original = models.password_hasher
+    models.password_hasher = operations.password_hasher = _fast_hasher
+    operations._DUMMY_HASH = _fast_hasher.hash("x")
+    yield
+    models.password_hasher = operations.password_hasher = original
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("COOPDESA_TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+def _reset_database(app) -> None:
+    """Drop everything so that migrations run on an empty database."""
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            meta = sa.MetaData()
+            meta.reflect(bind=engine)
+            meta.drop_all(bind=engine)
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def test_region_rows() -> list[dict]:
+    from coopdesa.regions.operations import official_regions
+
+    return [
+        row for row in official_regions()
+        if row["level"] <= 2 or any(row["code"] == p or row["code"].startswith(p + ".")
+                                    for p in TEST_REGION_PREFIXES)
+    ]
+
+
+test_region_rows.__test__ = False  # a helper, not a test
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory, _fast_password_hashing):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app({
+        "ENV_NAME": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory),
+        "SERVER_NAME": "localhost",
+    })
+    app.instance_path = str(instance)
+    _reset_database(app)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        from coopdesa.regions.operations import load_regions
+
+        upgrade()
+        load_regions(test_region_rows())
+    return app
+
+
+def _clean_tables() -> None:
+    keep = {"region", "alembic_version"}
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name not in keep:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _app_context(request):
+    """Each test that uses ``app`` runs in an app context and leaves clean tables."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        limiter.reset()
+        yield
+        db.session.rollback()
+        _clean_tables()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str, password: str = PASSWORD, **extra):
+        return self._client.post("/masuk", data={"username": username, "password": password,
+                                                 **extra})
+
+    def logout(self):
+        return self._client.post("/keluar")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def login(client, auth):
+    """Log ``client`` in as a user object; returns the client."""
+
+    def do(user):
+        response = auth.login(user.username)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return do
+
+
+@pytest.fixture
+def api(app):
+    """A client that calls /api/v1 with a bearer token for the given user."""
+    from coopdesa.accounts.operations import create_token
+
+    class Api:
+        def __init__(self, user):
+            _token, self.secret = create_token(user, "test")
+            db.session.commit()
+            self.client = app.test_client()
+
+        def _headers(self, headers=None):
+            return {"Authorization": f"Bearer {self.secret}", **(headers or {})}
+
+        def get(self, path, **kw):
+            return self.client.get("/api/v1" + path, headers=self._headers(kw.pop("headers",
+                                                                                    None)), **kw)
+
+        def post(self, path, **kw):
+            return self.client.post("/api/v1" + path,
+                                    headers=self._headers(kw.pop("headers", None)), **kw)
+
+        def put(self, path, **kw):
+            return self.client.put("/api/v1" + path,
+                                   headers=self._headers(kw.pop("headers", None)), **kw)
+
+    return Api
+
+
+# Scenario codes (Kecamatan Kejajar, Kabupaten Wonosobo; see coopdesa.demo).
+DIENG = "33.07.13.2013"
+SEMBUNGAN = "33.07.13.2003"
+PATAKBANTENG = "33.07.13.2014"
+TIENG = "33.07.13.2010"
+KELURAHAN_KEJAJAR = "33.07.13.1008"
+KEJAJAR = "33.07.13"
+GARUNG = "33.07.12"
+WONOSOBO = "33.07"
+DIENG_KULON = "33.04.16.2008"  # Kabupaten Banjarnegara: another kabupaten
+BANJARNEGARA = "33.04"
+MIROTO = "33.74.01.1001"
