@@ -91,7 +91,10 @@ def app(tmp_path_factory, _fast_password_hashing):
 
         upgrade()
         load_regions(test_region_rows())
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _clean_tables() -> None:
