@@ -48,6 +48,19 @@ def str_enum(enum_cls: type, length: int) -> sa.Enum:
                    values_callable=lambda members: [m.value for m in members])
 
 
+def ordered_string(length: int) -> sa.types.TypeEngine[str]:
+    """A string compared byte by byte on every engine.
+
+    Region codes and search keys are searched by range ("33.07" < code < "33.07/"), which
+    holds only under byte order; PostgreSQL databases created with a linguistic collation
+    (en_US, id_ID) ignore the dots, so these columns use the "C" collation there.
+    """
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
+#: The type of every column holding a Kemendagri region code.
+RegionCode = ordered_string(13)
+
 intpk = Annotated[int, mapped_column(primary_key=True)]
 utc_dt = Annotated[dt.datetime, mapped_column(UTCDateTime())]
 created_at = Annotated[dt.datetime, mapped_column(UTCDateTime(), default=utcnow)]

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coopdesa.db import created_at, intpk, str_enum, utcnow
+from coopdesa.db import RegionCode, created_at, intpk, str_enum, utcnow
 from coopdesa.extensions import db
 from coopdesa.regions.models import Region
 
@@ -43,7 +43,8 @@ bkad_desa = sa.Table(
     "bkad_desa",
     db.metadata,
     sa.Column("bkad_id", sa.ForeignKey("bkad.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("desa_code", sa.ForeignKey("region.code"), primary_key=True, index=True),
+    sa.Column("desa_code", RegionCode, sa.ForeignKey("region.code"), primary_key=True,
+              index=True),
 )
 
 
@@ -56,7 +57,9 @@ class Bkad(db.Model):
     name: Mapped[str] = mapped_column(sa.String(160), unique=True)
     #: The kabupaten/kota all member villages belong to (inter-village cooperation across
     #: kabupaten/kota falls under regional cooperation rules, Permendagri 96/2017 Pasal 3).
-    kabupaten_code: Mapped[str] = mapped_column(sa.ForeignKey("region.code"), index=True)
+    kabupaten_code: Mapped[str] = mapped_column(
+        RegionCode, sa.ForeignKey("region.code"), index=True
+    )
     decree: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[created_at]
 
@@ -94,10 +97,12 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(
         str_enum(Role, 12)
     )
-    desa_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"), index=True)
+    desa_code: Mapped[str | None] = mapped_column(
+        RegionCode, sa.ForeignKey("region.code"), index=True
+    )
     bkad_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bkad.id"), index=True)
     jurisdiction_code: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("region.code"), index=True
+        RegionCode, sa.ForeignKey("region.code"), index=True
     )
     locale: Mapped[str | None] = mapped_column(sa.String(5))
     is_active_account: Mapped[bool] = mapped_column("is_active", default=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coopdesa.db import created_at, intpk, str_enum, utcnow
+from coopdesa.db import RegionCode, created_at, intpk, str_enum, utcnow
 from coopdesa.extensions import db
 from coopdesa.regions.models import Region
 
@@ -128,9 +128,13 @@ class Actor(db.Model):
         index=True,
     )
     #: For kind desa: the village in the official register (one actor per desa).
-    desa_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"), unique=True)
+    desa_code: Mapped[str | None] = mapped_column(
+        RegionCode, sa.ForeignKey("region.code"), unique=True
+    )
     #: Where the actor sits: a region code at any level (used for jurisdiction scopes).
-    region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"), index=True)
+    region_code: Mapped[str | None] = mapped_column(
+        RegionCode, sa.ForeignKey("region.code"), index=True
+    )
     #: Nomor Induk Berusaha (OSS) for a business; other registration numbers go in notes.
     nib: Mapped[str | None] = mapped_column(sa.String(13))
     npwp: Mapped[str | None] = mapped_column(sa.String(20))
@@ -140,8 +144,9 @@ class Actor(db.Model):
     email: Mapped[str | None] = mapped_column(sa.String(254))
     notes: Mapped[str | None] = mapped_column(sa.Text)
     #: The village whose secretary registered the actor (edit rights), if any.
-    owner_desa_code: Mapped[str | None] = mapped_column(sa.ForeignKey("region.code"),
-                                                        index=True)
+    owner_desa_code: Mapped[str | None] = mapped_column(
+        RegionCode, sa.ForeignKey("region.code"), index=True
+    )
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from coopdesa.db import str_enum
+from coopdesa.db import RegionCode, ordered_string, str_enum
 from coopdesa.extensions import db
 
 
@@ -46,16 +46,16 @@ class Region(db.Model):
     __tablename__ = "region"
 
     #: Dotted Kemendagri code: "33", "33.07", "33.07.13", "33.07.13.2013".
-    code: Mapped[str] = mapped_column(sa.String(13), primary_key=True)
+    code: Mapped[str] = mapped_column(RegionCode, primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     #: Lower-case name without punctuation, for indexed prefix search.
-    name_key: Mapped[str] = mapped_column(sa.String(120), index=True)
+    name_key: Mapped[str] = mapped_column(ordered_string(120), index=True)
     level: Mapped[int] = mapped_column(sa.SmallInteger)
     kind: Mapped[RegionKind] = mapped_column(
         str_enum(RegionKind, 12)
     )
     parent_code: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("region.code"), index=True
+        RegionCode, sa.ForeignKey("region.code"), index=True
     )
     #: The region with its parents, nearest first:
     #: "Dieng, Kejajar, Kabupaten Wonosobo, Jawa Tengah".
@@ -105,3 +105,16 @@ class Region(db.Model):
             "postal_code": self.postal_code,
             "may_be_party": self.may_be_party,
         }
+
+
+class RegionWord(db.Model):
+    """Each word of each region name, so a search for a word inside a name ("sari" in
+    "Karang Sari") is an index range scan instead of a scan of 91,599 names."""
+
+    __tablename__ = "region_word"
+
+    word: Mapped[str] = mapped_column(ordered_string(60), primary_key=True)
+    code: Mapped[str] = mapped_column(
+        RegionCode, sa.ForeignKey("region.code", ondelete="CASCADE"), primary_key=True,
+        index=True
+    )

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from coopdesa.errors import NotFoundError, ValidationError
 from coopdesa.extensions import db
-from coopdesa.regions.models import Region, RegionKind
+from coopdesa.regions.models import Region, RegionKind, RegionWord
 
 _NOISE = re.compile(r"[^0-9a-z' ]+")
 _SPACES = re.compile(r"\s+")
@@ -123,6 +123,7 @@ def load_regions(
             conn.execute(stmt, batch)
             if progress:
                 progress(len(batch))
+    _index_words(inserts, updates)
     unchanged = len(rows) - len(inserts) - len(updates)
     if progress and unchanged:
         progress(unchanged)
@@ -134,6 +135,25 @@ def load_regions(
         "retired": len(set(existing) - seen),
         "total": len(rows),
     }
+
+
+def name_words(key: str) -> set[str]:
+    """The words of a normalised name that the word index holds (all but the first,
+    which the name_key prefix search already finds)."""
+    return {w[:60] for w in key.split()[1:] if w}
+
+
+def _index_words(inserts: list[dict], updates: list[dict]) -> None:
+    table = RegionWord.__table__
+    if updates:
+        codes = [r["code"] for r in updates]
+        for start in range(0, len(codes), _LOAD_CHUNK):
+            chunk = codes[start:start + _LOAD_CHUNK]
+            db.session.execute(table.delete().where(table.c.code.in_(chunk)))
+    words = [{"word": w, "code": r["code"]} for r in (*inserts, *updates)
+             for w in name_words(r["name_key"])]
+    for start in range(0, len(words), _LOAD_CHUNK):
+        db.session.execute(sa.insert(RegionWord), words[start:start + _LOAD_CHUNK])
 
 
 def region_counts() -> dict[int, int]:
@@ -221,11 +241,19 @@ def search_regions(
     ))
     if len(starts) >= limit:
         return starts
-    # A word inside the name ("sari" finds "Karang Sari"); a scan, so only when needed.
+    # A word inside the name ("sari" finds "Karang Sari"), through the word index.
     found = {r.code for r in starts}
+    first, _sep, rest = key.partition(" ")
+    word_upper = first[:-1] + chr(ord(first[-1]) + 1)
+    matching_codes = (
+        sa.select(RegionWord.code)
+        .where(RegionWord.word >= first, RegionWord.word < word_upper)
+    )
+    stmt = base.where(Region.code.in_(matching_codes))
+    if rest:
+        stmt = stmt.where(Region.name_key.like(f"%{_escape_like(key)}%", escape="\\"))
     words = list(db.session.scalars(
-        base.where(Region.name_key.like(f"% {_escape_like(key)}%", escape="\\"))
-        .order_by(Region.level, Region.name_key, Region.code).limit(limit)
+        stmt.order_by(Region.level, Region.name_key, Region.code).limit(limit)
     ))
     return starts + [r for r in words if r.code not in found][: limit - len(starts)]
 

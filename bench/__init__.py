@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench`` prints figures; docs/performance.md records them."""
