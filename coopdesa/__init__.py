@@ -79,6 +79,8 @@ def _configure_secret_and_database(app: Flask) -> None:
             raise RuntimeError("debug mode is never allowed with COOPDESA_ENV=production")
     elif not secret:
         app.config["SECRET_KEY"] = config_module.instance_secret_key(app.instance_path)
+    if app.config.get("THIRD_PARTY_REVIEWER_ROLE") not in ("ketua_bpd", "kepala_desa"):
+        raise RuntimeError("COOPDESA_THIRD_PARTY_REVIEWER must be 'ketua_bpd' or 'kepala_desa'")
 
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -153,6 +155,10 @@ def _configure_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Every model is imported here so that Alembic and the mappers see the whole schema.
+    import coopdesa.audit.models
+    import coopdesa.proposals.models  # noqa: F401
+
     # Each area's api module adds its endpoints to the API blueprint when imported.
     import coopdesa.accounts.api
     import coopdesa.actors.api

@@ -5,7 +5,9 @@ role. Each rule answers ``None`` to allow, or the reason for refusing in plain w
 refusal always tells the user why. Roles and scopes (accounts.models.Role):
 
 - admin: everything;
-- sekretaris: one desa (``user.desa_code``);
+- sekretaris: one desa (``user.desa_code``): drafts and records for that village only;
+- kepala_desa, ketua_bpd: one desa; the one named by THIRD_PARTY_REVIEWER_ROLE reviews
+  that village's third-party proposals (UU 6/2014 Pasal 93);
 - bkad: the desa of one BKAD (``user.bkad.desa_codes``);
 - auditor: a jurisdiction given by a region code prefix (kecamatan, kabupaten/kota or
   provinsi); read-only, may export;
@@ -23,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from coopdesa.accounts.models import ApiToken, Bkad, Role, User
+from coopdesa.accounts.models import DESA_ROLES, ApiToken, Bkad, Role, User
 from coopdesa.actors.models import Actor, ActorKind
 from coopdesa.errors import AccessDenied
 from coopdesa.regions.models import Region
@@ -37,6 +39,12 @@ class Action(enum.StrEnum):
     DELETE = "delete"
     MANAGE = "manage"
     EXPORT = "export"
+    #: An author's act on a proposal: edit its content, submit, withdraw, agree, end.
+    PROPOSE = "propose"
+    #: The reviewer's act: start a review, request changes, approve, reject.
+    REVIEW = "review"
+    COMMENT = "comment"
+    READ_AUDIT = "read_audit"
 
 
 Rule = Callable[[User, Any], "str | None"]
@@ -67,7 +75,9 @@ def _kind_of(target: Any) -> str:
 def reason_refused(user: Any, action: Action | str, target: Any) -> str | None:
     """None if ``user`` may do ``action`` on ``target``, else the reason in plain words."""
     action = Action(action)
-    if user is None or not getattr(user, "is_authenticated", False):
+    # Not ``is_authenticated``: Flask-Login derives it from is_active, which would give a
+    # disabled account the wrong reason.
+    if user is None or getattr(user, "is_anonymous", True):
         return _("Anda perlu masuk (login) terlebih dahulu.")
     if not user.is_active:
         return _("Akun Anda dinonaktifkan. Hubungi administrator.")
@@ -97,8 +107,8 @@ def _within(code: str, prefix: str) -> bool:
 
 
 def scope_desa_codes(user: User) -> frozenset[str] | None:
-    """The desa codes a sekretaris or BKAD acts for; None for roles scoped otherwise."""
-    if user.role == Role.SEKRETARIS:
+    """The desa codes a village role or BKAD acts for; None for roles scoped otherwise."""
+    if user.role in DESA_ROLES:
         return frozenset({user.desa_code}) if user.desa_code else frozenset()
     if user.role == Role.BKAD:
         return user.bkad.desa_codes if user.bkad else frozenset()
@@ -147,8 +157,11 @@ def _actor_read(user: User, target: Actor | type) -> str | None:
 def _actor_create(user: User, target: Any) -> str | None:
     if user.role in (Role.SEKRETARIS, Role.BKAD):
         return None
-    return _("Auditor hanya dapat membaca; pendaftaran pihak dilakukan oleh sekretaris desa, "
-             "pengurus BKAD atau administrator.")
+    if user.role == Role.AUDITOR:
+        return _("Auditor hanya dapat membaca; pendaftaran pihak dilakukan oleh sekretaris "
+                 "desa, pengurus BKAD atau administrator.")
+    return _("Pendaftaran pihak dilakukan oleh sekretaris desa, pengurus BKAD atau "
+             "administrator.")
 
 
 @rule("actor", Action.EDIT)
@@ -183,7 +196,7 @@ def _user_manage(user: User, target: Any) -> str | None:
 def _bkad_view(user: User, bkad: Bkad) -> str | None:
     if user.role == Role.BKAD and user.bkad_id == bkad.id:
         return None
-    if user.role == Role.SEKRETARIS and user.desa_code in bkad.desa_codes:
+    if user.role in DESA_ROLES and user.desa_code in bkad.desa_codes:
         return None
     if user.role == Role.AUDITOR and covers_region(user, bkad.kabupaten_code):
         return None
@@ -202,3 +215,118 @@ def _own_token(user: User, token: ApiToken | type) -> str | None:
     if isinstance(token, ApiToken) and token.user_id != user.id:
         return _("Token ini milik pengguna lain.")
     return None
+
+
+# --- proposals -----------------------------------------------------------------------------
+# Drafts belong to their authors: nobody but the party villages' secretaries (and admins)
+# sees a proposal before it is submitted.
+
+def _not_draft(proposal) -> bool:
+    from coopdesa.proposals.states import State
+
+    return proposal.state != State.DRAFT
+
+
+def _outside() -> str:
+    return _("Usulan ini tidak melibatkan desa atau wilayah dalam cakupan Anda.")
+
+
+@rule("proposal", Action.VIEW, Action.READ_AUDIT)
+def _proposal_view(user: User, proposal) -> str | None:
+    codes = set(proposal.desa_codes)
+    if user.role == Role.SEKRETARIS:
+        return None if user.desa_code in codes else _outside()
+    if not _not_draft(proposal):
+        return _("Usulan ini masih draf dan hanya terlihat oleh penyusunnya.")
+    if user.role in (Role.KEPALA_DESA, Role.KETUA_BPD):
+        return None if user.desa_code in codes else _outside()
+    if user.role == Role.BKAD:
+        return None if user.bkad and codes & user.bkad.desa_codes else _outside()
+    if user.role == Role.AUDITOR:
+        return None if any(covers_region(user, c) for c in codes) else _outside()
+    return _outside()
+
+
+@rule("proposal", Action.LIST)
+def _proposal_list(user: User, target: Any) -> str | None:
+    return None  # every role lists; proposal_scope_clause decides which rows
+
+
+@rule("proposal", Action.CREATE)
+def _proposal_create(user: User, target: Any) -> str | None:
+    if user.role == Role.SEKRETARIS:
+        return None
+    return _("Usulan kerja sama disusun oleh sekretaris desa.")
+
+
+@rule("proposal", Action.PROPOSE, Action.EDIT)
+def _proposal_author(user: User, proposal) -> str | None:
+    if user.role == Role.SEKRETARIS and user.desa_code in proposal.desa_codes:
+        return None
+    if user.role == Role.SEKRETARIS:
+        return _outside()
+    return _("Hanya sekretaris desa pihak yang menyusun dan mengajukan usulan ini.")
+
+
+@rule("proposal", Action.REVIEW)
+def _proposal_review(user: User, proposal) -> str | None:
+    from flask import current_app
+
+    from coopdesa.proposals.models import Kind
+
+    if proposal.kind == Kind.ANTAR_DESA:
+        if user.role != Role.BKAD:
+            return _("Usulan kerja sama antar-Desa ditelaah oleh BKAD yang beranggotakan semua "
+                     "desa pihak.")
+        if proposal.bkad_id is not None and user.bkad_id == proposal.bkad_id:
+            return None
+        return _("Usulan ini ditelaah oleh BKAD lain.")
+    reviewer_role = current_app.config.get("THIRD_PARTY_REVIEWER_ROLE", "ketua_bpd")
+    if user.role == reviewer_role and user.desa_code in proposal.desa_codes:
+        return None
+    return _("Usulan kerja sama dengan pihak ketiga ditelaah oleh %(role)s desa pihak.",
+             role=Role(reviewer_role).label)
+
+
+@rule("proposal", Action.COMMENT)
+def _proposal_comment(user: User, proposal) -> str | None:
+    if _proposal_author(user, proposal) is None or _proposal_review(user, proposal) is None:
+        return None
+    if user.role == Role.AUDITOR:
+        return _("Auditor hanya dapat membaca.")
+    return _("Komentar ditulis oleh penyusun dan penelaah usulan ini.")
+
+
+@rule("audit", Action.LIST, Action.EXPORT)
+def _audit_jurisdiction(user: User, target: Any) -> str | None:
+    if user.role == Role.AUDITOR:
+        return None
+    return _("Jejak audit lintas usulan dibaca oleh auditor wilayah dan administrator.")
+
+
+def proposal_scope_clause(user: User) -> sa.ColumnElement[bool]:
+    """SQL twin of the VIEW rule: keeps the proposals ``user`` may read."""
+    from coopdesa.proposals.models import Proposal, ProposalParty
+    from coopdesa.proposals.states import State
+    from coopdesa.regions.operations import code_within
+
+    if user.role == Role.ADMIN:
+        return sa.true()
+
+    def party_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+        return sa.exists().where(ProposalParty.proposal_id == Proposal.id, condition)
+
+    not_draft = Proposal.state != State.DRAFT
+    if user.role == Role.SEKRETARIS:
+        return party_where(ProposalParty.desa_code == user.desa_code)
+    if user.role in (Role.KEPALA_DESA, Role.KETUA_BPD):
+        return sa.and_(not_draft, party_where(ProposalParty.desa_code == user.desa_code))
+    if user.role == Role.BKAD:
+        codes = sorted(user.bkad.desa_codes) if user.bkad else []
+        if not codes:
+            return sa.false()
+        return sa.and_(not_draft, party_where(ProposalParty.desa_code.in_(codes)))
+    if user.role == Role.AUDITOR and user.jurisdiction_code:
+        return sa.and_(not_draft,
+                       party_where(code_within(ProposalParty.desa_code, user.jurisdiction_code)))
+    return sa.false()

@@ -71,6 +71,17 @@ class Config:
     #: Failed logins allowed per client address and per account name.
     LOGIN_RATE_LIMIT = os.environ.get("COOPDESA_LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
 
+    #: Who reviews a village's third-party proposals: "ketua_bpd" or "kepala_desa".
+    THIRD_PARTY_REVIEWER_ROLE = os.environ.get("COOPDESA_THIRD_PARTY_REVIEWER", "ketua_bpd")
+
+    # Outgoing e-mail for reminders; without SMTP_HOST notices stay in the app.
+    SMTP_HOST = os.environ.get("COOPDESA_SMTP_HOST")
+    SMTP_PORT = int(os.environ.get("COOPDESA_SMTP_PORT", "587"))
+    SMTP_USER = os.environ.get("COOPDESA_SMTP_USER")
+    SMTP_PASSWORD = os.environ.get("COOPDESA_SMTP_PASSWORD")
+    SMTP_FROM = os.environ.get("COOPDESA_SMTP_FROM", "coopdesa@localhost")
+    SMTP_STARTTLS = _bool("COOPDESA_SMTP_STARTTLS", True)
+
     PAGE_SIZE = 50
     ALLOW_DEMO = True
 

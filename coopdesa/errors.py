@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -109,6 +110,13 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("errors/error.html", status=error.status,
                                message=error.message), error.status
 
+    @app.errorhandler(CSRFError)
+    def handle_csrf(error: CSRFError):
+        db.session.rollback()
+        return _render(400, _("Formulir ini kedaluwarsa atau tidak sah. Muat ulang halaman, "
+                              "lalu kirim lagi; isian yang belum terkirim perlu diketik "
+                              "ulang."), code="csrf_failed")
+
     @app.errorhandler(StaleDataError)
     def handle_stale(error: StaleDataError):
         # Two saves raced past the version check; the later one loses, clearly.
@@ -124,6 +132,8 @@ def register_error_handlers(app: Flask) -> None:
         description = error.description
         generic = type(error).description
         message = description if description and description != generic else str(default)
+        if status == 429:
+            message = str(default)  # Flask-Limiter's description is the limit: "5 per 1 minute"
         return _render(status, message, code=code)
 
     @app.errorhandler(500)

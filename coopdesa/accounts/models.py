@@ -26,6 +26,8 @@ class Role(enum.StrEnum):
     SEKRETARIS = "sekretaris"
     BKAD = "bkad"
     AUDITOR = "auditor"
+    KEPALA_DESA = "kepala_desa"
+    KETUA_BPD = "ketua_bpd"
 
     @property
     def label(self) -> str:
@@ -37,7 +39,12 @@ ROLE_LABELS = {
     Role.SEKRETARIS: _l("Sekretaris Desa"),
     Role.BKAD: _l("Pengurus BKAD"),
     Role.AUDITOR: _l("Auditor / Pengawas"),
+    Role.KEPALA_DESA: _l("Kepala Desa"),
+    Role.KETUA_BPD: _l("Ketua BPD"),
 }
+
+#: Roles scoped to one desa.
+DESA_ROLES = frozenset({Role.SEKRETARIS, Role.KEPALA_DESA, Role.KETUA_BPD})
 
 bkad_desa = sa.Table(
     "bkad_desa",
@@ -80,7 +87,8 @@ class User(UserMixin, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
         sa.CheckConstraint(
-            "(role != 'sekretaris') OR (desa_code IS NOT NULL)", name="sekretaris_has_desa"
+            "(role NOT IN ('sekretaris', 'kepala_desa', 'ketua_bpd')) OR "
+            "(desa_code IS NOT NULL)", name="village_role_has_desa"
         ),
         sa.CheckConstraint("(role != 'bkad') OR (bkad_id IS NOT NULL)", name="bkad_has_bkad"),
         sa.CheckConstraint(
@@ -149,7 +157,7 @@ class User(UserMixin, db.Model):
 
     @property
     def scope_label(self) -> str:
-        if self.role == Role.SEKRETARIS and self.desa is not None:
+        if self.role in DESA_ROLES and self.desa is not None:
             return self.desa.display_name
         if self.role == Role.BKAD and self.bkad is not None:
             return self.bkad.name

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from argon2.exceptions import VerificationError
 from flask_babel import gettext as _
 
-from coopdesa.accounts.models import ApiToken, Bkad, Role, User, password_hasher
+from coopdesa.accounts.models import DESA_ROLES, ApiToken, Bkad, Role, User, password_hasher
 from coopdesa.db import utcnow
 from coopdesa.errors import NotFoundError, ValidationError
 from coopdesa.extensions import db
@@ -44,9 +44,10 @@ def check_password_strength(password: str, *, username: str = "", field: str = "
 def _resolve_scope(role: Role, desa_code: str | None, bkad_id: int | None,
                    jurisdiction_code: str | None) -> dict:
     scope: dict = {"desa_code": None, "bkad_id": None, "jurisdiction_code": None}
-    if role == Role.SEKRETARIS:
+    if role in DESA_ROLES:
         if not desa_code:
-            raise _fail("desa_code", _("Sekretaris desa harus terhubung ke satu desa."))
+            raise _fail("desa_code", _("%(role)s harus terhubung ke satu desa.",
+                                       role=role.label))
         scope["desa_code"] = get_party_village(desa_code, field="desa_code").code
     elif role == Role.BKAD:
         if not bkad_id:
