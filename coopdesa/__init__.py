@@ -156,13 +156,12 @@ def _configure_login(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     # Every model is imported here so that Alembic and the mappers see the whole schema.
-    import coopdesa.audit.models
-    import coopdesa.proposals.models  # noqa: F401
-
     # Each area's api module adds its endpoints to the API blueprint when imported.
     import coopdesa.accounts.api
     import coopdesa.actors.api
     import coopdesa.api.openapi
+    import coopdesa.audit.models
+    import coopdesa.proposals.models  # noqa: F401
     import coopdesa.regions.api  # noqa: F401
     from coopdesa.accounts.views import bp as accounts_bp
     from coopdesa.actors.views import bp as actors_bp

@@ -87,7 +87,10 @@ def login():
                                       "dinonaktifkan.")]
             return render_template("accounts/login.html", form=form), 200
         db.session.commit()
+        language = session.get("lang")  # chosen on the login page: keep it, drop the rest
         session.clear()
+        if language:
+            session["lang"] = language
         login_user(user, remember=form.remember.data)
         session.permanent = True
         flash(_("Selamat datang, %(name)s.", name=user.full_name), "success")
@@ -129,7 +132,10 @@ def change_password():
             form_errors_from(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # the nonce changed: keep this session, end the others
+            # The nonce changed: keep this session, end the others. The real user object,
+            # not the current_user proxy, or g._login_user would point at itself and the
+            # next current_user lookup recurses until the process crashes.
+            login_user(current_user._get_current_object())
             flash(_("Kata sandi telah diganti. Sesi di perangkat lain telah diakhiri."),
                   "success")
             return redirect(url_for("accounts.profile"))

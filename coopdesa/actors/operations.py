@@ -59,7 +59,7 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
                 name = name or f"{village.kind.label} {village.name}"
     else:
         out["desa_code"] = None
-    if not name:
+    if not name and kind != ActorKind.DESA:  # a desa's name comes from the register
         fail("name", _("Nama pihak wajib diisi."))
     out["name"] = name
     if "region_code" not in out:

@@ -20,7 +20,8 @@ bp = Blueprint("actors", __name__, url_prefix="/pihak")
 
 def _page_number() -> int:
     try:
-        return max(1, int(request.args.get("halaman", 1)))
+        # bounded like the API's page: a huge number would overflow the SQL OFFSET (500)
+        return min(max(1, int(request.args.get("halaman", 1))), 10_000)
     except ValueError:
         return 1
 
