@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import regions
+from bench import proposals, regions
 
-BENCHMARKS = {"regions": regions.main}
+BENCHMARKS = {"regions": regions.main, "proposals": proposals.main}
 
 
 def main(argv: list[str]) -> int:

@@ -314,7 +314,8 @@ def proposal_scope_clause(user: User) -> sa.ColumnElement[bool]:
         return sa.true()
 
     def party_where(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-        return sa.exists().where(ProposalParty.proposal_id == Proposal.id, condition)
+        # Uncorrelated: the index on (desa_code, proposal_id) answers it once per query.
+        return Proposal.id.in_(sa.select(ProposalParty.proposal_id).where(condition))
 
     not_draft = Proposal.state != State.DRAFT
     if user.role == Role.SEKRETARIS:

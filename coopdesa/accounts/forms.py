@@ -14,6 +14,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import PasswordInput
 
 from coopdesa.accounts.models import ROLE_LABELS, Role
 
@@ -71,7 +72,9 @@ class UserForm(FlaskForm):
         _l("Wilayah tugas (untuk auditor)"), validators=[Optional(), Length(max=20)],
         description=_l("Provinsi, kabupaten/kota atau kecamatan."),
         render_kw={"data-region-search": "jurisdiction"})
+    # The admin's own typing is shown again after an error, so nothing is lost.
     password = PasswordField(_l("Kata sandi"), validators=[Optional(), Length(max=256)],
+                             widget=PasswordInput(hide_value=False),
                              description=_l("Minimal 10 karakter. Kosongkan saat mengubah "
                                             "pengguna bila tidak ingin menggantinya."),
                              render_kw={"autocomplete": "new-password"})

@@ -162,7 +162,11 @@ class User(UserMixin, db.Model):
         if self.role == Role.BKAD and self.bkad is not None:
             return self.bkad.name
         if self.role == Role.AUDITOR and self.jurisdiction is not None:
-            return self.jurisdiction.path
+            # "Kecamatan Kejajar, Kabupaten Wonosobo, Jawa Tengah": the level named, so a
+            # kecamatan is not mistaken for the kelurahan of the same name.
+            _name, _sep, parents = self.jurisdiction.path.partition(", ")
+            label = self.jurisdiction.display_name
+            return f"{label}, {parents}" if parents else label
         return str(_l("Seluruh wilayah"))
 
 

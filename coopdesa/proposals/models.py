@@ -156,7 +156,7 @@ class Proposal(db.Model):
     state: Mapped[State] = mapped_column(str_enum(State, 24), default=State.DRAFT, index=True)
     title: Mapped[str] = mapped_column(sa.String(300))
     #: Lower-case title for case-insensitive search on every engine.
-    title_key: Mapped[str] = mapped_column(sa.String(300))
+    title_key: Mapped[str] = mapped_column(sa.String(300), index=True)
 
     # Sections (PP 43/2014 Pasal 143 and the Peraturan Bersama / Perjanjian outline).
     menimbang: Mapped[str | None] = mapped_column(sa.Text)

@@ -100,7 +100,9 @@ class ProposalFilters:
         conds: list[sa.ColumnElement[bool]] = []
 
         def party(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
-            return sa.exists().where(ProposalParty.proposal_id == Proposal.id, cond)
+            # An uncorrelated IN runs the party lookup once through its index, instead of
+            # once per proposal as a correlated EXISTS would.
+            return Proposal.id.in_(sa.select(ProposalParty.proposal_id).where(cond))
 
         if self.state:
             conds.append(Proposal.state.in_(self.state))

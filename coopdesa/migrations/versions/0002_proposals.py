@@ -73,6 +73,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_proposal_start_date'), ['start_date'], unique=False)
         batch_op.create_index(batch_op.f('ix_proposal_state'), ['state'], unique=False)
         batch_op.create_index('ix_proposal_state_updated', ['state', 'updated_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_proposal_title_key'), ['title_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_proposal_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('audit_entry',
@@ -261,6 +262,7 @@ def downgrade():
     op.drop_table('audit_entry')
     with op.batch_alter_table('proposal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_proposal_updated_at'))
+        batch_op.drop_index(batch_op.f('ix_proposal_title_key'))
         batch_op.drop_index('ix_proposal_state_updated')
         batch_op.drop_index(batch_op.f('ix_proposal_state'))
         batch_op.drop_index(batch_op.f('ix_proposal_start_date'))
