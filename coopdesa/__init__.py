@@ -59,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_security_headers(app)
+    _register_input_guard(app)
 
     from coopdesa.cli import coopdesa_cli
 
@@ -160,19 +161,25 @@ def _register_blueprints(app: Flask) -> None:
     import coopdesa.accounts.api
     import coopdesa.actors.api
     import coopdesa.api.openapi
+    import coopdesa.audit.api
     import coopdesa.audit.models
+    import coopdesa.proposals.api
     import coopdesa.proposals.models  # noqa: F401
     import coopdesa.regions.api  # noqa: F401
     from coopdesa.accounts.views import bp as accounts_bp
     from coopdesa.actors.views import bp as actors_bp
     from coopdesa.api import bp as api_bp
+    from coopdesa.audit.views import bp as audit_bp
     from coopdesa.main.views import bp as main_bp
+    from coopdesa.proposals.views import bp as proposals_bp
     from coopdesa.regions.views import bp as regions_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(regions_bp)
     app.register_blueprint(actors_bp)
+    app.register_blueprint(proposals_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp)
     ext.csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to ride on
 
@@ -195,6 +202,34 @@ def _register_template_helpers(app: Flask) -> None:
             "current_locale": str(get_locale() or "id"),
             "app_version": __version__,
         }
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
+def _register_input_guard(app: Flask) -> None:
+    """Refuse a NUL character anywhere in the input with a clear message: no database
+    stores it in text, and PostgreSQL would otherwise answer with an error page."""
+    from flask import abort
+    from flask_babel import gettext as _
+
+    @app.before_request
+    def refuse_nul():
+        if "\x00" in request.path or any(
+                _contains_nul(v) for v in request.args.values()) or any(
+                _contains_nul(v) for v in request.form.values()):
+            abort(400, description=_("Isian mengandung karakter yang tidak sah (NUL). Hapus "
+                                     "karakter itu lalu kirim lagi."))
+        if request.is_json and _contains_nul(request.get_json(silent=True)):
+            abort(400, description=_("Isian mengandung karakter yang tidak sah (NUL). Hapus "
+                                     "karakter itu lalu kirim lagi."))
 
 
 def _register_security_headers(app: Flask) -> None:

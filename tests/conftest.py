@@ -7,11 +7,14 @@ The schema is built by Alembic, as in production, never by ``create_all``.
 
 from __future__ import annotations
 
+import contextvars
 import os
 
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
+
+from flask.testing import FlaskClient
 
 from coopdesa import create_app
 from coopdesa.extensions import db, limiter
@@ -36,6 +39,18 @@ def _fast_password_hashing():
     operations._DUMMY_HASH = _fast_hasher.hash("x")
     yield
     models.password_hasher = operations.password_hasher = original
+
+
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context, as in production.
+
+    Tests run inside an app context (for factories and operations), which Flask would
+    otherwise reuse for the client's requests: ``g._login_user`` and the SQLAlchemy session
+    would leak from one request, and one client, to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 def database_url(tmp_path_factory) -> str:
@@ -83,6 +98,7 @@ def app(tmp_path_factory, _fast_password_hashing):
         "SERVER_NAME": "localhost",
     })
     app.instance_path = str(instance)
+    app.test_client_class = IsolatedClient
     _reset_database(app)
     with app.app_context():
         from flask_migrate import upgrade
@@ -98,7 +114,7 @@ def app(tmp_path_factory, _fast_password_hashing):
 
 
 def _clean_tables() -> None:
-    keep = {"region", "alembic_version"}
+    keep = {"region", "region_word", "alembic_version"}
     for table in reversed(db.metadata.sorted_tables):
         if table.name not in keep:
             db.session.execute(table.delete())
@@ -184,6 +200,14 @@ def api(app):
         def put(self, path, **kw):
             return self.client.put("/api/v1" + path,
                                    headers=self._headers(kw.pop("headers", None)), **kw)
+
+        def patch(self, path, **kw):
+            return self.client.patch("/api/v1" + path,
+                                     headers=self._headers(kw.pop("headers", None)), **kw)
+
+        def delete(self, path, **kw):
+            return self.client.delete("/api/v1" + path,
+                                      headers=self._headers(kw.pop("headers", None)), **kw)
 
     return Api
 

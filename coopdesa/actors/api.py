@@ -65,7 +65,7 @@ def get_actor(actor_id: int):
     "/actors/<int:actor_id>", method="PUT", summary="Replace an actor's fields", tag="actors",
     description="Send every field and the `version` you read; a stale version gets 409 with "
                 "the current record in `error.current`.",
-    params=[path_param("actor_id", "Actor id.", type_="integer")], body="ActorInput",
+    params=[path_param("actor_id", "Actor id.", type_="integer")], body="ActorUpdate",
     responses={200: "Actor", 403: "Error", 404: "Error", 409: "Error", 422: "Error"},
 )
 def update_actor(actor_id: int):

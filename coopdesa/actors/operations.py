@@ -23,18 +23,32 @@ EDITABLE_FIELDS = ("name", "kind", "desa_code", "region_code", "nib", "npwp", "a
                    "contact_name", "phone", "email", "notes")
 
 
-def _clean(value: Any, limit: int) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    return text[:limit] or None
+class _Errors(dict):
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+
+def _clean(data: dict[str, Any], field: str, limit: int, errors: _Errors) -> str | None:
+    """A text field: refused (not coerced or cut) when it is not text or too long."""
+    value = data.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.add(field, _("Harus berupa teks."))
+        return None
+    # NUL is dropped: PostgreSQL refuses it in text columns (a 500, not a message)
+    text = value.replace("\x00", "").strip()
+    if len(text) > limit:
+        errors.add(field, _("Terlalu panjang: paling banyak %(n)d karakter.", n=limit))
+        return None
+    return text or None
 
 
 def _validated(data: dict[str, Any]) -> dict[str, Any]:
     """Check and normalise actor fields; collect every problem before refusing."""
-    errors: dict[str, list[str]] = {}
+    errors = _Errors()
     out: dict[str, Any] = {}
-
-    def fail(field: str, message: str) -> None:
-        errors.setdefault(field, []).append(message)
+    fail = errors.add
 
     try:
         kind = ActorKind(data.get("kind") or "")
@@ -42,8 +56,8 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
         fail("kind", _("Pilih jenis pihak."))
         kind = None
     out["kind"] = kind
-    name = _clean(data.get("name"), 200)
-    desa_code = _clean(data.get("desa_code"), 20)
+    name = _clean(data, "name", 200, errors)
+    desa_code = _clean(data, "desa_code", 20, errors)
     if kind == ActorKind.DESA:
         if not desa_code:
             fail("desa_code", _("Pilih desa dari daftar wilayah resmi."))
@@ -56,14 +70,14 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
             else:
                 out["desa_code"] = village.code
                 out["region_code"] = village.code
-                name = name or f"{village.kind.label} {village.name}"
+                name = name or village_display_name(village)
     else:
         out["desa_code"] = None
     if not name and kind != ActorKind.DESA:  # a desa's name comes from the register
         fail("name", _("Nama pihak wajib diisi."))
     out["name"] = name
     if "region_code" not in out:
-        region_code = _clean(data.get("region_code"), 20)
+        region_code = _clean(data, "region_code", 20, errors)
         if region_code:
             code = normalize_code(region_code)
             if db.session.get(Region, code) is None:
@@ -72,13 +86,13 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
             out["region_code"] = code
         else:
             out["region_code"] = None
-    nib = _clean(data.get("nib"), 20)
+    nib = _clean(data, "nib", 20, errors)
     if nib:
         nib = re.sub(r"\s", "", nib)
         if not _NIB.match(nib):
             fail("nib", _("NIB terdiri atas 13 angka."))
     out["nib"] = nib
-    npwp = _clean(data.get("npwp"), 30)
+    npwp = _clean(data, "npwp", 30, errors)
     if npwp:
         info = parse_npwp(npwp)
         if not info.valid:
@@ -86,7 +100,7 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
         else:
             npwp = info.formatted15 or info.npwp16
     out["npwp"] = npwp
-    phone = _clean(data.get("phone"), 30)
+    phone = _clean(data, "phone", 30, errors)
     if phone:
         info = parse_phone(phone)
         if not info.valid:
@@ -94,13 +108,13 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
         else:
             phone = info.e164
     out["phone"] = phone
-    email = _clean(data.get("email"), 254)
+    email = _clean(data, "email", 254, errors)
     if email and not _EMAIL.match(email):
         fail("email", _("Alamat surel tidak valid."))
     out["email"] = email
-    out["address"] = _clean(data.get("address"), 500)
-    out["contact_name"] = _clean(data.get("contact_name"), 120)
-    out["notes"] = _clean(data.get("notes"), 5000)
+    out["address"] = _clean(data, "address", 500, errors)
+    out["contact_name"] = _clean(data, "contact_name", 120, errors)
+    out["notes"] = _clean(data, "notes", 5000, errors)
     if errors:
         first = next(iter(errors.values()))[0]
         raise ValidationError(first, fields=errors)
@@ -158,12 +172,20 @@ def get_actor(actor_id: int) -> Actor:
     return actor
 
 
+def village_display_name(village: Region) -> str:
+    """"Desa Dieng"; a desa adat whose official name already says so is not doubled."""
+    label = village.kind.label
+    if village.name.lower().startswith(label.lower()):
+        return village.name
+    return f"{label} {village.name}"
+
+
 def village_actor(code: str) -> Actor:
     """The actor representing desa ``code``, registered on first use."""
     village = get_party_village(code)
     actor = db.session.scalar(sa.select(Actor).where(Actor.desa_code == village.code))
     if actor is None:
-        actor = Actor(name=f"{village.kind.label} {village.name}", kind=ActorKind.DESA,
+        actor = Actor(name=village_display_name(village), kind=ActorKind.DESA,
                       desa_code=village.code, region_code=village.code)
         db.session.add(actor)
         db.session.flush()
@@ -187,6 +209,7 @@ def search_actors(*, text: str | None = None, kind: str | None = None,
                   page: int = 1, per_page: int = 25) -> ActorPage:
     """Actors matching the filters, by name; two queries whatever the page size."""
     filters: list[sa.ColumnElement[bool]] = []
+    text = (text or "").replace("\x00", "")
     if text and text.strip():
         pattern = "%" + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%") \
             .replace("_", "\\_") + "%"

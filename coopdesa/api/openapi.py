@@ -11,9 +11,35 @@ from coopdesa import __version__
 from coopdesa.accounts.models import Role
 from coopdesa.actors.models import ActorCategory, ActorKind
 from coopdesa.api import OPERATIONS, endpoint
+from coopdesa.proposals.models import (
+    Bidang,
+    EndGround,
+    FundingSource,
+    Initiative,
+    Judgment,
+    Kind,
+    PartyRole,
+)
+from coopdesa.proposals.states import TRANSITIONS, State
 from coopdesa.regions.models import RegionKind
 
 _nullable_string = {"type": ["string", "null"]}
+
+ACTOR_FIELDS: dict[str, Any] = {
+    "kind": {"type": "string", "enum": [k.value for k in ActorKind]},
+    "name": {"type": ["string", "null"], "maxLength": 200,
+             "description": "Required except for kind desa (taken from the register)."},
+    "desa_code": {"type": ["string", "null"], "maxLength": 20,
+                  "description": "For kind desa: a desa or desa adat code."},
+    "region_code": {"type": ["string", "null"], "maxLength": 20},
+    "nib": {"type": ["string", "null"], "description": "13 digits."},
+    "npwp": {"type": ["string", "null"], "maxLength": 30},
+    "address": {"type": ["string", "null"], "maxLength": 500},
+    "contact_name": {"type": ["string", "null"], "maxLength": 120},
+    "phone": {"type": ["string", "null"], "maxLength": 30},
+    "email": {"type": ["string", "null"], "maxLength": 254},
+    "notes": {"type": ["string", "null"], "maxLength": 5000},
+}
 
 SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": {
@@ -30,6 +56,23 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "type": "object",
                         "description": "Messages per field name.",
                         "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "current": {
+                        "type": "object",
+                        "description": "On 409 for a proposal: its state and version now.",
+                        "properties": {"state": {"type": "string"},
+                                       "version": {"type": "integer"}},
+                    },
+                    "changes": {
+                        "type": "array",
+                        "description": "On 409 for a stale save: what others saved since "
+                                       "the version you sent.",
+                        "items": {"type": "object", "properties": {
+                            "at": {"type": "string", "format": "date-time"},
+                            "by": {"type": "string"},
+                            "summary": {"type": "string"},
+                            "fields": {"type": "array", "items": {"type": "string"}},
+                        }},
                     },
                 },
                 "additionalProperties": True,
@@ -96,22 +139,17 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["kind"],
         "additionalProperties": False,
+        "properties": ACTOR_FIELDS,
+    },
+    "ActorUpdate": {
+        "type": "object",
+        "required": ["kind", "version"],
+        "additionalProperties": False,
         "properties": {
-            "kind": {"type": "string", "enum": [k.value for k in ActorKind]},
-            "name": {"type": "string", "maxLength": 200,
-                     "description": "Required except for kind desa (taken from the register)."},
-            "desa_code": {"type": ["string", "null"],
-                          "description": "For kind desa: a desa or desa adat code."},
-            "region_code": {"type": ["string", "null"]},
-            "nib": {"type": ["string", "null"], "description": "13 digits."},
-            "npwp": {"type": ["string", "null"]},
-            "address": {"type": ["string", "null"], "maxLength": 500},
-            "contact_name": {"type": ["string", "null"], "maxLength": 120},
-            "phone": {"type": ["string", "null"]},
-            "email": {"type": ["string", "null"]},
-            "notes": {"type": ["string", "null"], "maxLength": 5000},
+            **ACTOR_FIELDS,
             "version": {"type": "integer",
-                        "description": "On update: the version the edit was made on."},
+                        "description": "The version the edit was made on (optimistic "
+                                       "locking); a stale one gets 409."},
         },
     },
     "ActorPage": {
@@ -148,6 +186,404 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+# --- proposals -----------------------------------------------------------------------------
+
+_date = {"type": ["string", "null"], "format": "date"}
+_datetime = {"type": ["string", "null"], "format": "date-time"}
+_nullable_text = {"type": ["string", "null"], "maxLength": 20000}
+_user_ref = {
+    "type": ["object", "null"],
+    "required": ["id", "username", "full_name"],
+    "properties": {"id": {"type": "integer"}, "username": {"type": "string"},
+                   "full_name": {"type": "string"}},
+}
+
+
+def _page_of(item: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["items", "total", "page", "per_page", "pages"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "pages": {"type": "integer"},
+        },
+    }
+
+
+SCHEMAS.update({
+    "Funding": {
+        "type": "object",
+        "required": ["source", "amount"],
+        "properties": {
+            "id": {"type": "integer"},
+            "source": {"type": "string", "enum": [f.value for f in FundingSource]},
+            "source_label": {"type": "string"},
+            "amount": {"type": "integer", "minimum": 0, "description": "Whole Rupiah."},
+            "apbdes_year": {"type": ["integer", "null"]},
+            "description": _nullable_string,
+        },
+    },
+    "PartySummary": {
+        "type": "object",
+        "required": ["id", "actor_id", "name", "desa_code", "role"],
+        "properties": {
+            "id": {"type": "integer"},
+            "actor_id": {"type": "integer"},
+            "name": {"type": "string"},
+            "actor_kind": {"type": "string", "enum": [k.value for k in ActorKind]},
+            "desa_code": _nullable_string,
+            "role": {"type": "string", "enum": [r.value for r in PartyRole]},
+            "role_label": {"type": "string"},
+        },
+    },
+    "Party": {
+        "allOf": [
+            {"$ref": "#/components/schemas/PartySummary"},
+            {"type": "object",
+             "required": ["signatory_name", "signatory_office", "funding"],
+             "properties": {
+                 "position": {"type": "integer"},
+                 "signatory_name": _nullable_string,
+                 "signatory_office": _nullable_string,
+                 "delegates": {"type": ["string", "null"],
+                               "description": "One name per line."},
+                 "hak": _nullable_string,
+                 "kewajiban": _nullable_string,
+                 "funding": {"type": "array",
+                             "items": {"$ref": "#/components/schemas/Funding"}},
+                 "funding_total": {"type": "integer"},
+             }},
+        ]
+    },
+    "ProposalSummary": {
+        "type": "object",
+        "required": ["id", "ref", "kind", "initiative", "state", "title", "version",
+                     "parties"],
+        "properties": {
+            "id": {"type": "integer"},
+            "ref": {"type": "string", "examples": ["KSD-2026-00042"]},
+            "kind": {"type": "string", "enum": [k.value for k in Kind]},
+            "kind_label": {"type": "string"},
+            "initiative": {"type": "string", "enum": [i.value for i in Initiative]},
+            "state": {"type": "string", "enum": [s.value for s in State]},
+            "state_label": {"type": "string"},
+            "title": {"type": "string"},
+            "kabupaten_code": _nullable_string,
+            "bkad_id": {"type": ["integer", "null"]},
+            "start_date": _date,
+            "end_date": _date,
+            "created_at": _datetime,
+            "updated_at": _datetime,
+            "submitted_at": _datetime,
+            "version": {"type": "integer",
+                        "description": "Send it back with every change (optimistic "
+                                       "locking)."},
+            "parties": {"type": "array",
+                        "items": {"$ref": "#/components/schemas/PartySummary"}},
+        },
+    },
+    "ProposalPage": _page_of("ProposalSummary"),
+    "Sections": {
+        "type": "object",
+        "description": "The content, PP 43/2014 Pasal 143; rights, obligations and funding "
+                       "are per party.",
+        "properties": {
+            "title": {"type": "string"},
+            "menimbang": _nullable_string,
+            "mengingat": _nullable_string,
+            "tujuan": _nullable_string,
+            "ruang_lingkup": _nullable_string,
+            "bidang": {"type": "array",
+                       "items": {"type": "string", "enum": [b.value for b in Bidang]}},
+            "bidang_uraian": _nullable_string,
+            "tata_cara": _nullable_string,
+            "start_date": _date,
+            "end_date": _date,
+            "perubahan": _nullable_string,
+            "perselisihan": _nullable_string,
+            "analisis_biaya_manfaat": _nullable_string,
+            "kerangka_acuan_kerja": _nullable_string,
+        },
+    },
+    "Proposal": {
+        "allOf": [
+            {"$ref": "#/components/schemas/ProposalSummary"},
+            {"type": "object",
+             "required": ["sections", "parties", "available_transitions",
+                          "missing_sections"],
+             "properties": {
+                 "sections": {"$ref": "#/components/schemas/Sections"},
+                 "parties": {"type": "array", "items": {"$ref": "#/components/schemas/Party"}},
+                 "state_changed_at": _datetime,
+                 "ended_on": _date,
+                 "end_ground": {"type": ["string", "null"],
+                                "enum": [g.value for g in EndGround] + [None],
+                                "description": "PP 43/2014 Pasal 147 huruf a-i."},
+                 "end_note": _nullable_string,
+                 "is_editable": {"type": "boolean"},
+                 "missing_sections": {
+                     "type": "array",
+                     "description": "Required sections not yet filled.",
+                     "items": {"type": "object", "required": ["key", "label"],
+                               "properties": {"key": {"type": "string"},
+                                              "label": {"type": "string"}}},
+                 },
+                 "submission_errors": {
+                     "type": "object",
+                     "description": "While editable: what stops submission, by field.",
+                     "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                 },
+                 "available_transitions": {
+                     "type": "array",
+                     "description": "What the caller may attempt now (guards are checked "
+                                    "when attempted).",
+                     "items": {"type": "object", "required": ["action", "label", "target"],
+                               "properties": {
+                                   "action": {"type": "string", "enum": list(TRANSITIONS)},
+                                   "label": {"type": "string"},
+                                   "target": {"type": "string",
+                                              "enum": [s.value for s in State]},
+                                   "needs_text": {"type": "boolean"},
+                               }},
+                 },
+                 "permissions": {
+                     "type": "object",
+                     "properties": {"edit": {"type": "boolean"},
+                                    "comment": {"type": "boolean"},
+                                    "read_audit": {"type": "boolean"}},
+                 },
+                 "reviews": {
+                     "type": "array",
+                     "items": {"type": "object", "properties": {
+                         "id": {"type": "integer"},
+                         "version_number": {"type": "integer"},
+                         "judgment": {"type": "string", "enum": [j.value for j in Judgment]},
+                         "judgment_label": {"type": "string"},
+                         "points": {"type": "array", "items": {"type": "string"}},
+                         "note": _nullable_string,
+                         "reviewer": _user_ref,
+                         "created_at": _datetime,
+                     }},
+                 },
+             }},
+        ]
+    },
+    "ProposalCreate": {
+        "type": "object",
+        "required": ["kind", "initiative", "title"],
+        "additionalProperties": False,
+        "properties": {
+            "kind": {"type": "string", "enum": [k.value for k in Kind]},
+            "initiative": {"type": "string", "enum": [i.value for i in Initiative]},
+            "title": {"type": "string", "maxLength": 300},
+            "own_desa_code": {"type": ["string", "null"],
+                              "description": "Admins only: the drafting desa."},
+            "partner_desa_codes": {"type": "array", "items": {"type": "string"}},
+            "third_party_actor_ids": {"type": "array", "items": {"type": "integer"}},
+        },
+    },
+    "ProposalSectionsInput": {
+        "type": "object",
+        "required": ["version"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"type": "integer", "description": "The version the edit was made on."},
+            "title": {"type": "string", "maxLength": 300},
+            "menimbang": _nullable_text,
+            "mengingat": _nullable_text,
+            "tujuan": _nullable_text,
+            "ruang_lingkup": _nullable_text,
+            "bidang": {"type": "array",
+                       "items": {"type": "string", "enum": [b.value for b in Bidang]},
+                       "description": "antar_desa only (UU 6/2014 Pasal 92(1))."},
+            "bidang_uraian": _nullable_text,
+            "tata_cara": _nullable_text,
+            "start_date": _date,
+            "end_date": _date,
+            "perubahan": _nullable_text,
+            "perselisihan": _nullable_text,
+            "analisis_biaya_manfaat": _nullable_text,
+            "kerangka_acuan_kerja": _nullable_text,
+        },
+    },
+    "PartyInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Either `desa_code` (a desa or desa adat) or `actor_id`.",
+        "properties": {
+            "desa_code": {"type": ["string", "null"]},
+            "actor_id": {"type": ["integer", "null"]},
+            "role": {"type": "string", "enum": [r.value for r in PartyRole],
+                     "default": "mitra"},
+            "signatory_name": {"type": ["string", "null"], "maxLength": 120},
+            "signatory_office": {"type": ["string", "null"], "maxLength": 120},
+        },
+    },
+    "PartyUpdate": {
+        "type": "object",
+        "required": ["version"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"type": "integer"},
+            "role": {"type": "string", "enum": [r.value for r in PartyRole]},
+            "signatory_name": {"type": ["string", "null"], "maxLength": 120},
+            "signatory_office": {"type": ["string", "null"], "maxLength": 120},
+            "delegates": {"type": ["string", "null"], "maxLength": 5000},
+            "hak": _nullable_text,
+            "kewajiban": _nullable_text,
+        },
+    },
+    "FundingUpdate": {
+        "type": "object",
+        "required": ["version", "funding"],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"type": "integer"},
+            "funding": {"type": "array", "items": {
+                "type": "object",
+                "required": ["source", "amount"],
+                "additionalProperties": False,
+                "properties": {
+                    "source": {"type": "string", "enum": [f.value for f in FundingSource]},
+                    "amount": {"type": ["integer", "string"],
+                               "description": "Whole Rupiah: 25000000 or \"Rp25.000.000\"."},
+                    "apbdes_year": {"type": ["integer", "null"]},
+                    "description": {"type": ["string", "null"], "maxLength": 300},
+                },
+            }},
+        },
+    },
+    "TransitionInput": {
+        "type": "object",
+        "required": ["action"],
+        "additionalProperties": False,
+        "properties": {
+            "action": {"type": "string", "enum": list(TRANSITIONS)},
+            "expected_state": {"type": "string", "enum": [s.value for s in State],
+                               "description": "Refuse (409) if the state has changed."},
+            "text": {"type": ["string", "null"],
+                     "description": "A note; the reason for withdraw."},
+            "points": {"type": "array", "items": {"type": "string"},
+                       "description": "Required changes, or reasons for a rejection."},
+            "ground": {"type": "string", "enum": [g.value for g in EndGround],
+                       "description": "For end: PP 43/2014 Pasal 147 huruf a-i."},
+            "ended_on": {"type": "string", "format": "date"},
+        },
+    },
+    "Comment": {
+        "type": "object",
+        "required": ["id", "body", "author", "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "proposal_id": {"type": "integer"},
+            "version_number": {"type": ["integer", "null"]},
+            "section": _nullable_string,
+            "parent_id": {"type": ["integer", "null"]},
+            "author": _user_ref,
+            "body": {"type": "string"},
+            "created_at": _datetime,
+            "edited_at": _datetime,
+            "editable_until": _datetime,
+            "struck_at": _datetime,
+            "struck_by": _nullable_string,
+        },
+    },
+    "CommentList": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array",
+                                 "items": {"$ref": "#/components/schemas/Comment"}}},
+    },
+    "CommentInput": {
+        "type": "object",
+        "required": ["body"],
+        "additionalProperties": False,
+        "properties": {
+            "body": {"type": "string", "maxLength": 10000},
+            "section": {"type": ["string", "null"],
+                        "description": "A section key, `parties`, or null for the whole."},
+            "parent_id": {"type": ["integer", "null"]},
+        },
+    },
+    "CommentEdit": {
+        "type": "object",
+        "required": ["body"],
+        "additionalProperties": False,
+        "properties": {"body": {"type": "string", "maxLength": 10000}},
+    },
+    "VersionInfo": {
+        "type": "object",
+        "required": ["number", "created_at"],
+        "properties": {
+            "number": {"type": "integer"},
+            "created_at": _datetime,
+            "created_by": _user_ref,
+        },
+    },
+    "VersionList": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array",
+                                 "items": {"$ref": "#/components/schemas/VersionInfo"}}},
+    },
+    "Version": {
+        "allOf": [
+            {"$ref": "#/components/schemas/VersionInfo"},
+            {"type": "object", "required": ["snapshot"], "properties": {
+                "snapshot": {"type": "object", "description": "Every section as plain text.",
+                             "additionalProperties": {"type": "string"}},
+            }},
+        ]
+    },
+    "Diff": {
+        "type": "object",
+        "required": ["a", "b", "sections"],
+        "properties": {
+            "a": {"type": "integer"},
+            "b": {"type": "integer"},
+            "sections": {"type": "array", "items": {
+                "type": "object",
+                "required": ["key", "label", "changed", "old", "new", "html"],
+                "properties": {
+                    "key": {"type": "string"},
+                    "label": {"type": "string"},
+                    "changed": {"type": "boolean"},
+                    "old": {"type": "string"},
+                    "new": {"type": "string"},
+                    "html": {"type": "string",
+                             "description": "Escaped text with <del> and <ins> marks."},
+                },
+            }},
+        },
+    },
+    "AuditEntry": {
+        "type": "object",
+        "required": ["id", "logged_at", "actor_label", "action", "summary", "prev_hash",
+                     "hash"],
+        "properties": {
+            "id": {"type": "integer"},
+            "logged_at": {"type": "string", "format": "date-time"},
+            "user_id": {"type": ["integer", "null"]},
+            "actor_label": {"type": "string"},
+            "action": {"type": "string", "examples": ["proposal.transition.submit"]},
+            "object_type": {"type": "string"},
+            "object_id": {"type": ["integer", "null"]},
+            "proposal_id": {"type": ["integer", "null"]},
+            "proposal_ref": _nullable_string,
+            "summary": {"type": "string"},
+            "before": {"description": "JSON: the values before the change."},
+            "after": {"description": "JSON: the values after the change."},
+            "prev_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+        },
+    },
+    "AuditPage": _page_of("AuditEntry"),
+})
+
 
 _ERROR_RESPONSES = {
     400: "Permintaan tidak dapat dipahami.",
@@ -214,7 +650,10 @@ def build_spec() -> dict[str, Any]:
             "description": (
                 "Kerja sama desa (UU 6/2014 Pasal 91-93, PP 43/2014 Pasal 143-148). "
                 "Authenticate with `Authorization: Bearer <token>`; create a token on the "
-                "profile page or with `flask coopdesa token create USER`."
+                "profile page or with `flask coopdesa token create USER`. A proposal you may "
+                "not read answers 404, exactly as one that does not exist (a village never "
+                "learns of another village's proposals); one you may read but not act on "
+                "answers 403 with the reason."
             ),
         },
         "servers": [{"url": "/api/v1"}],

@@ -30,11 +30,12 @@ from coopdesa.regions.views import search_args
         query_param("limit", "At most this many (1-50).", type_="integer", minimum=1,
                     maximum=50),
     ],
-    responses={200: "RegionList"},
+    responses={200: "RegionList", 422: "Error"},
 )
 def list_regions():
     access.require(current_user, Action.LIST, Region)
-    return jsonify({"items": [r.to_dict() for r in ops.search_regions(**search_args())]})
+    results = ops.search_regions(**search_args(strict=True))
+    return jsonify({"items": [r.to_dict() for r in results]})
 
 
 @endpoint("/regions/<code>", summary="One region with its direct children", tag="regions",

@@ -25,7 +25,7 @@ def name_key(name: str) -> str:
 
 def normalize_code(raw: str) -> str:
     """Accept "3374011001", "33.74.01.1001" or a prefix of either; return the dotted form."""
-    text = raw.strip()
+    text = raw.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text parameters
     if "." in text:
         return text.rstrip(".")
     digits = re.sub(r"\D", "", text)
@@ -160,7 +160,7 @@ def region_counts() -> dict[int, int]:
     """Number of regions per level (1 provinsi .. 4 desa/kelurahan)."""
     return dict(db.session.execute(
         sa.select(Region.level, sa.func.count()).group_by(Region.level)
-    ).tuples().all())
+    ).all())  # Row is a tuple; Result.tuples() is deprecated in SQLAlchemy 2.1
 
 
 # --- reading -------------------------------------------------------------------------------

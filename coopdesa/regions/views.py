@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from coopdesa import access
 from coopdesa.access import Action
+from coopdesa.errors import ValidationError
 from coopdesa.extensions import db
 from coopdesa.regions import operations as ops
 from coopdesa.regions.models import Region
@@ -15,13 +17,25 @@ from coopdesa.regions.models import Region
 bp = Blueprint("regions", __name__, url_prefix="/wilayah")
 
 
-def search_args() -> dict:
-    """Parse the shared query parameters of the HTML widget and the API."""
-    levels = tuple(int(v) for v in request.args.getlist("level") if v in {"1", "2", "3", "4"})
-    try:
-        limit = int(request.args.get("limit", 20))
-    except ValueError:
-        limit = 20
+def search_args(*, strict: bool = False) -> dict:
+    """Parse the shared query parameters of the HTML widget and the API.
+
+    The widget is lenient (it only ever sends good values); with ``strict`` (the API) a
+    bad ``limit`` or ``level`` is refused by name instead of ignored.
+    """
+    raw_levels = request.args.getlist("level")
+    levels = tuple(int(v) for v in raw_levels if v in {"1", "2", "3", "4"})
+    raw_limit = request.args.get("limit", "20")
+    limit = int(raw_limit) if raw_limit.isdigit() else 20
+    if strict:
+        errors = {}
+        if len(levels) != len(raw_levels):
+            errors["level"] = [_("Tingkat wilayah harus 1, 2, 3 atau 4.")]
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 50:
+            errors["limit"] = [_("Harus bilangan bulat antara %(low)d dan %(high)d.",
+                                 low=1, high=50)]
+        if errors:
+            raise ValidationError(next(iter(errors.values()))[0], fields=errors)
     return {
         "query": (request.args.get("q") or "")[:100],
         "within": (request.args.get("within") or "")[:20] or None,
