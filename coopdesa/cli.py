@@ -106,9 +106,10 @@ def regions_load() -> None:
 @coopdesa_cli.command("create-user")
 @click.argument("username")
 @click.option("--name", "full_name", required=True, help="Full name.")
-@click.option("--role", type=click.Choice(["admin", "sekretaris", "bkad", "auditor"]),
-              required=True)
-@click.option("--desa", "desa_code", help="Desa code, for a sekretaris (e.g. 33.07.13.2013).")
+@click.option("--role", type=click.Choice(["admin", "sekretaris", "bkad", "auditor",
+                                           "kepala_desa", "ketua_bpd"]), required=True)
+@click.option("--desa", "desa_code",
+              help="Desa code, for sekretaris, kepala_desa, ketua_bpd (e.g. 33.07.13.2013).")
 @click.option("--bkad", "bkad_name", help="BKAD name, for a bkad member.")
 @click.option("--jurisdiction", "jurisdiction_code",
               help="Region code of an auditor's jurisdiction (provinsi, kabupaten, kecamatan).")
@@ -185,3 +186,98 @@ def demo_command() -> None:
     except DomainError as error:
         _fail(error)
     _print_accounts(accounts)
+
+
+# --- audit trail and the clock -------------------------------------------------------------
+
+def _today_option(value: str | None):
+    """``--today`` as a date; refused in Indonesian (click's own message is English)."""
+    import datetime as dt
+
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        click.secho(f"Gagal: tanggal --today {value!r} tidak valid; gunakan format "
+                    "TTTT-BB-HH (misalnya 2026-11-22).", fg="red", err=True)
+        sys.exit(1)
+
+
+@coopdesa_cli.group("audit")
+def audit_group() -> None:
+    """The audit trail chained by SHA-256."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Check every entry's hash and link; exit 1 naming the first broken entry."""
+    from coopdesa.audit.models import AuditEntry
+    from coopdesa.audit.operations import verify_chain
+
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) or 0
+    click.echo(f"Memeriksa rantai audit: {total} entri ...", err=True)
+    with click.progressbar(length=total, label="Memeriksa", show_pos=True,
+                           file=sys.stderr) as bar:
+        seen = 0
+
+        def advance(checked: int) -> None:
+            nonlocal seen
+            bar.update(checked - seen)
+            seen = checked
+
+        result = verify_chain(progress=advance)
+    db.session.rollback()
+    if result.ok:
+        click.echo(f"Rantai audit utuh: {result.checked} entri")
+        return
+    click.secho(f"Rantai audit RUSAK pada entri {result.broken_id}: {result.message}",
+                fg="red", err=True)
+    click.echo(f"{result.checked} entri sebelum entri {result.broken_id} utuh.", err=True)
+    sys.exit(1)
+
+
+@coopdesa_cli.command("lifecycle")
+@click.option("--today", "today_text", metavar="TTTT-BB-HH",
+              help="Act as if today were this date (default: today).")
+@with_appcontext
+def lifecycle_command(today_text: str | None) -> None:
+    """Start signed agreements whose term began and end those whose term expired
+    (PP 43/2014 Pasal 147 huruf i). Idempotent: safe to run from cron."""
+    from coopdesa.proposals.operations import run_lifecycle
+
+    today = _today_option(today_text)
+    try:
+        counts = run_lifecycle(today)
+    except DomainError as error:
+        _fail(error)
+    db.session.commit()
+    click.echo(f"Kerja sama mulai berlaku: {counts['activated']}; berakhir karena jangka "
+               f"waktu habis: {counts['ended']}.")
+
+
+@coopdesa_cli.command("remind")
+@click.option("--today", "today_text", metavar="TTTT-BB-HH",
+              help="Act as if today were this date (default: today).")
+@with_appcontext
+def remind_command(today_text: str | None) -> None:
+    """Create in-app notices for what awaits action and for agreements ending within 90
+    and 30 days (e-mail too when SMTP is configured). Idempotent."""
+    from coopdesa.proposals.notifications import remind
+
+    today = _today_option(today_text)
+    try:
+        counts = remind(today)
+    except DomainError as error:
+        _fail(error)
+    except OSError as error:
+        # SMTP unreachable: keep the notices; those not e-mailed go out on the next run.
+        db.session.commit()
+        click.secho(f"Gagal: pemberitahuan dibuat, tetapi surel tidak dapat dikirim "
+                    f"({error}).", fg="red", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"Pemberitahuan dibuat: {counts['awaiting']} menunggu tindakan, "
+               f"{counts['ending']} kerja sama segera berakhir; surel terkirim: "
+               f"{counts['emailed']}.")

@@ -82,7 +82,6 @@ class Config:
     SMTP_FROM = os.environ.get("COOPDESA_SMTP_FROM", "coopdesa@localhost")
     SMTP_STARTTLS = _bool("COOPDESA_SMTP_STARTTLS", True)
 
-    PAGE_SIZE = 50
     ALLOW_DEMO = True
 
 

@@ -594,7 +594,7 @@ _ERROR_RESPONSES = {
     422: "Isian tidak valid; lihat error.fields.",
     429: "Terlalu banyak permintaan.",
 }
-_DEFAULT_ERRORS = (401, 429)
+_DEFAULT_ERRORS = (401,)
 
 
 def _path(rule: str) -> str:
@@ -616,7 +616,7 @@ def build_spec() -> dict[str, Any]:
             if schema:
                 entry["content"] = {"application/json": {"schema": _ref(schema)}}
             responses[str(status)] = entry
-        errors = set(_DEFAULT_ERRORS if not op.public else (429,))
+        errors = set(_DEFAULT_ERRORS if not op.public else ())
         errors |= {s for s in op.responses if s >= 400}
         if op.body:
             errors |= {400, 422}
