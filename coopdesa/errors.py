@@ -134,8 +134,6 @@ def register_error_handlers(app: Flask) -> None:
         message = description if description and description != generic else str(default)
         if status == 429:
             message = str(default)  # Flask-Limiter's description is the limit: "5 per 1 minute"
-        if isinstance(error, CSRFError):  # Flask-WTF's description is English
-            message = _("Formulir kedaluwarsa. Muat ulang halaman lalu kirim lagi.")
         return _render(status, message, code=code)
 
     @app.errorhandler(500)
