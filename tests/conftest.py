@@ -13,7 +13,6 @@ import os
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
-
 from flask.testing import FlaskClient
 
 from coopdesa import create_app
@@ -50,6 +49,8 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Buffered, so a streamed body is read while its request context still exists.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
