@@ -10,6 +10,9 @@ from coopdesa.accounts.models import Bkad, Role, User
 from coopdesa.accounts.views import safe_next
 from coopdesa.actors.models import Actor
 from coopdesa.extensions import db
+from coopdesa.proposals import queries as proposal_queries
+from coopdesa.proposals.models import Notification
+from coopdesa.proposals.states import State
 from coopdesa.regions.models import Region
 
 bp = Blueprint("main", __name__)
@@ -26,7 +29,19 @@ def index():
         counts["bkads"] = db.session.scalar(sa.select(sa.func.count(Bkad.id))) or 0
         counts["villages"] = db.session.scalar(
             sa.select(sa.func.count()).select_from(Region).where(Region.level == 4)) or 0
-    return render_template("main/index.html", counts=counts)
+    dashboard = proposal_queries.dashboard(current_user)
+    notices = db.session.scalars(
+        sa.select(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(10)).all()
+    unread = db.session.scalar(
+        sa.select(sa.func.count(Notification.id))
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0
+    return render_template("main/index.html", counts=counts, dashboard=dashboard,
+                           notices=notices, unread=unread,
+                           state_counts=[(s, dashboard.by_state[s]) for s in State
+                                         if s in dashboard.by_state],
+                           show_state_counts=current_user.role in (Role.ADMIN, Role.AUDITOR))
 
 
 @bp.route("/bahasa/<lang>")

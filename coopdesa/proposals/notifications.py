@@ -154,3 +154,14 @@ def send_pending_email(limit: int = 500) -> int:
             notice.emailed_at = utcnow()
             sent += 1
     return sent
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one of ``user``'s notices (or all unread ones) as read; returns how many.
+    Another user's notice is left alone, as if it did not exist."""
+    stmt = (sa.update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow()))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt).rowcount or 0

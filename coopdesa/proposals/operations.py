@@ -81,6 +81,14 @@ def _check_village_set(kind: Kind, villages: list[Region], field: str) -> None:
             "Kerja sama antar-Desa hanya dapat dilakukan oleh desa-desa dalam satu "
             "kabupaten/kota (Permendagri 96/2017 Pasal 3). Desa dari kabupaten/kota lain "
             "bekerja sama melalui kerja sama daerah."))
+    if len(kabupaten) > 1:
+        # Desa of different kabupaten/kota fall under regional cooperation rules: never
+        # allowed silently, for a third-party agreement either (domain.md section 7).
+        raise _fail(field, _(
+            "Desa-desa pihak dalam satu perjanjian dengan pihak ketiga harus berada dalam "
+            "satu kabupaten/kota; kerja sama lintas kabupaten/kota tunduk pada ketentuan "
+            "kerja sama daerah. Buat perjanjian tersendiri untuk desa dari kabupaten/kota "
+            "lain."))
 
 
 def _party_for(proposal: Proposal, actor: Actor) -> ProposalParty | None:
@@ -105,6 +113,16 @@ def add_party(proposal: Proposal, user: User, *, desa_code: str | None = None,
               signatory_name: str | None = None, signatory_office: str | None = None,
               record: bool = True) -> ProposalParty:
     """Add a village or a third-party actor as a party; refuses what the law refuses."""
+    access.require(user, Action.EDIT, proposal)
+    return _add_party(proposal, user, desa_code=desa_code, actor_id=actor_id, role=role,
+                      signatory_name=signatory_name, signatory_office=signatory_office,
+                      record=record)
+
+
+def _add_party(proposal: Proposal, user: User, *, desa_code: str | None = None,
+               actor_id: int | None = None, role: str = PartyRole.MITRA,
+               signatory_name: str | None = None, signatory_office: str | None = None,
+               record: bool = True) -> ProposalParty:
     _require_editable(proposal)
     field = "desa_code" if desa_code else "actor_id"
     actor = _resolve_actor(desa_code=desa_code, actor_id=actor_id, field=field)
@@ -138,11 +156,12 @@ def add_party(proposal: Proposal, user: User, *, desa_code: str | None = None,
                      object_id=party.id, proposal_id=proposal.id,
                      summary=_("Pihak ditambahkan: %(name)s (%(role)s)", name=actor.name,
                                role=role.label),
-                     after=_party_dict(party))
+                     after={**_party_dict(party), "_version": proposal.version})
     return party
 
 
 def remove_party(proposal: Proposal, user: User, party_id: int) -> None:
+    access.require(user, Action.EDIT, proposal)
     _require_editable(proposal)
     party = next((p for p in proposal.parties if p.id == party_id), None)
     if party is None:
@@ -157,12 +176,14 @@ def remove_party(proposal: Proposal, user: User, party_id: int) -> None:
     db.session.flush()
     audit.record("proposal.party.remove", user=user, object_type="proposal_party",
                  object_id=party_id, proposal_id=proposal.id,
-                 summary=_("Pihak dikeluarkan: %(name)s", name=before["name"]), before=before)
+                 summary=_("Pihak dikeluarkan: %(name)s", name=before["name"]), before=before,
+                 after={"_version": proposal.version})
 
 
 def update_party(proposal: Proposal, user: User, party_id: int, data: dict[str, Any],
                  *, expected_version: int | None) -> ProposalParty:
     """Signatory, delegates, rights and obligations, and role of one party."""
+    access.require(user, Action.EDIT, proposal)
     _require_editable(proposal)
     _check_version(proposal, expected_version)
     party = next((p for p in proposal.parties if p.id == party_id), None)
@@ -185,7 +206,7 @@ def update_party(proposal: Proposal, user: User, party_id: int, data: dict[str, 
         audit.record("proposal.party.update", user=user, object_type="proposal_party",
                      object_id=party.id, proposal_id=proposal.id,
                      summary=_("Data pihak %(name)s diubah", name=party.actor.name),
-                     before=old, after=new)
+                     before=old, after={**new, "_version": proposal.version})
     return party
 
 
@@ -193,6 +214,7 @@ def set_funding(proposal: Proposal, user: User, party_id: int, rows: list[dict[s
                 *, expected_version: int | None) -> ProposalParty:
     """Replace one party's funding lines. Amounts in whole Rupiah; an APB Desa source needs
     its budget year."""
+    access.require(user, Action.EDIT, proposal)
     _require_editable(proposal)
     _check_version(proposal, expected_version)
     party = next((p for p in proposal.parties if p.id == party_id), None)
@@ -229,7 +251,7 @@ def set_funding(proposal: Proposal, user: User, party_id: int, rows: list[dict[s
                 errors.setdefault(k, []).extend(v)
             description = None
         clean.append(dict(source=source, amount=amount or 0,
-                          apbdes_year=year if source == FundingSource.APB_DESA else year,
+                          apbdes_year=year if source == FundingSource.APB_DESA else None,
                           description=description))
     if errors:
         raise ValidationError(next(iter(errors.values()))[0], fields=errors)
@@ -242,7 +264,8 @@ def set_funding(proposal: Proposal, user: User, party_id: int, rows: list[dict[s
         audit.record("proposal.funding.update", user=user, object_type="proposal_party",
                      object_id=party.id, proposal_id=proposal.id,
                      summary=_("Pendanaan %(name)s diubah", name=party.actor.name),
-                     before={"funding": before}, after={"funding": after})
+                     before={"funding": before},
+                     after={"funding": after, "_version": proposal.version})
     return party
 
 
@@ -320,14 +343,14 @@ def create_proposal(user: User, *, kind: str, initiative: str, title: str,
     db.session.flush()
     proposal.ref = _next_ref(proposal)
     own_role = PartyRole.MITRA if initiative == Initiative.PIHAK_KETIGA else PartyRole.PEMRAKARSA
-    add_party(proposal, user, desa_code=own, role=own_role, record=False)
+    _add_party(proposal, user, desa_code=own, role=own_role, record=False)
     for code in partner_desa_codes or []:
         if code and code.strip():
-            add_party(proposal, user, desa_code=code, role=PartyRole.MITRA, record=False)
+            _add_party(proposal, user, desa_code=code, role=PartyRole.MITRA, record=False)
     for actor_id in third_party_actor_ids or []:
         third_role = (PartyRole.PEMRAKARSA if initiative == Initiative.PIHAK_KETIGA
                       else PartyRole.MITRA)
-        add_party(proposal, user, actor_id=actor_id, role=third_role, record=False)
+        _add_party(proposal, user, actor_id=actor_id, role=third_role, record=False)
     db.session.flush()
     audit.record("proposal.create", user=user, object_type="proposal", object_id=proposal.id,
                  proposal_id=proposal.id,
@@ -361,18 +384,31 @@ def changes_since(proposal: Proposal, version: int) -> list[dict[str, Any]]:
                 entry.action.startswith("proposal.transition") and
                 (after.get("version") or 0) > version):
             out.append({"at": entry.logged_at, "by": entry.actor_label,
-                        "summary": entry.summary,
-                        "fields": sorted(k for k in after if not k.startswith("_"))})
+                        "summary": entry.summary, "fields": _changed_sections(entry)})
     return list(reversed(out))
+
+
+def _changed_sections(entry) -> list[str]:
+    """The section keys an audit entry of this proposal changed."""
+    after = entry.after if isinstance(entry.after, dict) else {}
+    if entry.action == "proposal.funding.update":
+        return ["pendanaan"]
+    if entry.action == "proposal.party.update":
+        return sorted({"hak_kewajiban" if k in ("hak", "kewajiban") else "parties"
+                       for k in after if not k.startswith("_")})
+    if entry.action.startswith("proposal.party."):
+        return ["parties"]
+    return sorted(k for k in after if not k.startswith("_"))
 
 
 def _check_version(proposal: Proposal, expected_version: int | None) -> None:
     if expected_version is None or expected_version == proposal.version:
         return
     raise ConflictError(
-        _("Usulan ini telah diubah oleh orang lain sejak Anda membukanya (versi %(yours)d, "
-          "sekarang versi %(now)d). Isian Anda belum disimpan; periksa perubahan mereka, "
-          "lalu simpan lagi.", yours=expected_version, now=proposal.version),
+        # The lock counter moves with every save, so it is not shown: it would be mistaken
+        # for the numbered versions frozen at each submission.
+        _("Usulan ini telah diubah oleh orang lain sejak Anda membukanya. Isian Anda belum "
+          "disimpan; periksa perubahan mereka di bawah, lalu simpan lagi."),
         details={"current": proposal_state_dict(proposal),
                  "changes": [dict(c, at=c["at"].isoformat())
                              for c in changes_since(proposal, expected_version)]})
@@ -386,6 +422,7 @@ def update_sections(proposal: Proposal, user: User, data: dict[str, Any], *,
                     expected_version: int | None) -> Proposal:
     """Save any subset of the sections; incomplete is fine for a draft. A stale save is
     refused with what changed meanwhile; nothing is written then."""
+    access.require(user, Action.EDIT, proposal)
     _require_editable(proposal)
     _check_version(proposal, expected_version)
     before = S.snapshot(proposal)
@@ -549,12 +586,17 @@ def available_transitions(proposal: Proposal, user: User) -> list:
 def transition(proposal: Proposal, user: User | None, name: str, *,
                expected_state: str | None = None, text: str | None = None,
                points: list[str] | None = None, ground: str | None = None,
-               ended_on: dt.date | str | None = None) -> Proposal:
+               ended_on: dt.date | str | None = None,
+               today: dt.date | None = None) -> Proposal:
     """Move ``proposal`` by transition ``name``; refuses illegal or stale moves with the
-    current state, and anything the user may not do, and changes nothing then."""
+    current state, and anything the user may not do, and changes nothing then.
+    ``today`` (default: the real date) bounds ``ended_on``; the clock passes its own."""
     spec = TRANSITIONS.get(name)
     if spec is None:
         raise _fail("action", _("Tindakan %(name)s tidak dikenal.", name=name))
+    if user is not None:
+        # Someone who may not read the proposal learns nothing of it, not even its state.
+        access.require(user, Action.VIEW, proposal)
     if expected_state is not None and expected_state != proposal.state.value:
         raise ConflictError(
             _("Status usulan telah berubah menjadi %(state)s sejak halaman Anda dimuat; "
@@ -602,16 +644,18 @@ def transition(proposal: Proposal, user: User | None, name: str, *,
         _record_review(proposal, user, Judgment.APPROVE, clean_points, text)
     elif name == "end":
         try:
-            proposal.end_ground = EndGround(ground or "")
+            end_ground = EndGround(ground or "")
         except ValueError:
             raise _fail("ground", _("Pilih dasar berakhirnya kerja sama menurut PP 43/2014 "
                                     "Pasal 147 (huruf a sampai i).")) from None
         errors: dict[str, list[str]] = {}
-        day = _date(ended_on, "ended_on", errors) or dt.date.today()
+        today = today or dt.date.today()
+        day = _date(ended_on, "ended_on", errors) or today
         if errors:
             raise ValidationError(errors["ended_on"][0], fields=errors)
-        if day > dt.date.today():
+        if day > today:
             raise _fail("ended_on", _("Tanggal berakhir tidak boleh di masa depan."))
+        proposal.end_ground = end_ground
         proposal.ended_on = day
         proposal.end_note = text
         extra.update(ground=proposal.end_ground.value, ended_on=day.isoformat())
@@ -757,7 +801,7 @@ def run_lifecycle(today: dt.date | None = None) -> dict[str, int]:
     for proposal in to_end:
         transition(proposal, None, "end", ground=EndGround.I_JANGKA_WAKTU.value,
                    ended_on=min(proposal.end_date + dt.timedelta(days=1), today),
-                   text=_("Jangka waktu kerja sama telah berakhir."))
+                   text=_("Jangka waktu kerja sama telah berakhir."), today=today)
         ended += 1
     return {"activated": started, "ended": ended}
 
