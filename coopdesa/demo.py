@@ -1,6 +1,7 @@
 """A believable demo in one real kecamatan: Kejajar, Kabupaten Wonosobo (the Dieng plateau).
 
-Six desa cooperate through a BKAD on potato farming, water and tourism; Kelurahan Kejajar
+Six desa cooperate through a BKAD on potato farming, water and tourism (four proposals at
+different points of their life, made through the operations so the audit trail is real); Kelurahan Kejajar
 sits in the same kecamatan to show why a kelurahan cannot be a party; Desa Tieng is outside
 the BKAD so that village isolation can be seen. Businesses, a dinas, the Camat's office, an
 NGO and seed 002's community groups complete the cast. Never loaded in production.
@@ -48,6 +49,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("sekretaris", "sekdes.dieng", DEMO_PASSWORD, "Desa Dieng"),
     DemoAccount("sekretaris", "sekdes.sembungan", DEMO_PASSWORD, "Desa Sembungan"),
     DemoAccount("sekretaris", "sekdes.tieng", DEMO_PASSWORD, "Desa Tieng (di luar BKAD)"),
+    DemoAccount("ketua_bpd", "bpd.sembungan", DEMO_PASSWORD,
+                "Desa Sembungan (menelaah kerja sama pihak ketiga)"),
+    DemoAccount("kepala_desa", "kades.dieng", DEMO_PASSWORD, "Desa Dieng"),
     DemoAccount("bkad", "bkad.dieng", DEMO_PASSWORD, BKAD_NAME),
     DemoAccount("auditor", "camat.kejajar", DEMO_PASSWORD, "Kecamatan Kejajar"),
     DemoAccount("auditor", "inspektorat.wonosobo", DEMO_PASSWORD, "Kabupaten Wonosobo"),
@@ -62,6 +66,10 @@ _USERS = {
                              office="Sekretaris Desa Sembungan"),
     "sekdes.tieng": dict(full_name="Siti Khotimah", role="sekretaris", desa="tieng",
                          office="Sekretaris Desa Tieng"),
+    "bpd.sembungan": dict(full_name="Sugeng Riyanto", role="ketua_bpd", desa="sembungan",
+                          office="Ketua BPD Sembungan"),
+    "kades.dieng": dict(full_name="Slamet Budiono", role="kepala_desa", desa="dieng",
+                        office="Kepala Desa Dieng"),
     "bkad.dieng": dict(full_name="Bambang Sutrisno", role="bkad", office="Ketua BKAD"),
     "camat.kejajar": dict(full_name="Drs. Heri Susanto", role="auditor",
                           jurisdiction=KECAMATAN, office="Camat Kejajar"),
@@ -136,5 +144,154 @@ def load_demo() -> tuple[DemoAccount, ...]:
     for data in _ACTORS:
         if data["name"] not in existing:
             actors.create_actor(dict(data), by=admin)
+    db.session.flush()
+    _demo_proposals()
     db.session.commit()
     return DEMO_ACCOUNTS
+
+
+def _user(username: str) -> User:
+    return db.session.scalar(sa.select(User).where(User.username == username))
+
+
+def _fill(proposal, user: User, sections: dict, parties: dict) -> None:
+    """Fill sections, then each party's signatory, rights, obligations and funding."""
+    from coopdesa.proposals import operations as ops
+
+    ops.update_sections(proposal, user, sections, expected_version=None)
+    for party in list(proposal.parties):
+        spec = parties[party.desa_code or party.actor.name]
+        ops.update_party(proposal, user, party.id, spec["party"], expected_version=None)
+        if spec.get("funding"):
+            ops.set_funding(proposal, user, party.id, spec["funding"], expected_version=None)
+
+
+def _demo_proposals() -> None:
+    """Four proposals at different points of their life, made through the operations so
+    that the audit trail, versions and review records are real."""
+    import datetime as dt
+
+    from coopdesa.proposals import operations as ops
+
+    dieng, sembungan = _user("sekdes.dieng"), _user("sekdes.sembungan")
+    bkad_user, bpd = _user("bkad.dieng"), _user("bpd.sembungan")
+    year = dt.date.today().year + 1
+
+    def village(code: str, kades: str, hak: str, kewajiban: str, amount: int) -> dict:
+        return {"party": {"signatory_name": kades, "signatory_office": "Kepala Desa",
+                          "delegates": "Ketua BPD\nTokoh masyarakat", "hak": hak,
+                          "kewajiban": kewajiban},
+                "funding": [{"source": "apb_desa", "amount": amount, "apbdes_year": year,
+                             "description": "Penyertaan dalam APB Desa"}]}
+
+    # 1. Air bersih Telaga Cebong: reviewed, changes requested, resubmitted, approved.
+    air = ops.create_proposal(dieng, kind="antar_desa", initiative="desa",
+                              title="Pengelolaan Bersama Air Bersih dari Telaga Cebong",
+                              partner_desa_codes=[VILLAGES["sembungan"]])
+    _fill(air, dieng, {
+        "menimbang": "bahwa sumber air Telaga Cebong dimanfaatkan bersama oleh warga Desa "
+                     "Dieng dan Desa Sembungan;\nbahwa pengelolaan bersama diperlukan agar "
+                     "pembagian air adil dan daya dukung telaga terjaga;",
+        "tujuan": "Menjamin air bersih bagi warga kedua desa sepanjang tahun.",
+        "ruang_lingkup": "Perawatan jaringan pipa, pembagian debit, dan iuran pemeliharaan.",
+        "bidang": ["kemasyarakatan"],
+        "tata_cara": "BKAD membentuk unit pengelola air yang beranggotakan wakil kedua desa; "
+                     "pembagian debit ditetapkan setiap musim kemarau.",
+        "start_date": f"{year}-01-01", "end_date": f"{year + 4}-12-31",
+        "perubahan": "Perubahan, penundaan, atau pembatalan dimusyawarahkan oleh para pihak "
+                     "dan dituangkan dalam peraturan bersama perubahan.",
+    }, {
+        VILLAGES["dieng"]: village(VILLAGES["dieng"], "Slamet Budiono",
+                                   "Memperoleh 60% debit air pada musim kemarau.",
+                                   "Merawat jaringan pipa di wilayah Desa Dieng.", 40_000_000),
+        VILLAGES["sembungan"]: village(VILLAGES["sembungan"], "Wahyono",
+                                       "Memperoleh 40% debit air pada musim kemarau.",
+                                       "Menjaga kawasan tangkapan air Telaga Cebong.",
+                                       25_000_000),
+    })
+    ops.transition(air, dieng, "submit")
+    ops.transition(air, bkad_user, "start_review")
+    ops.add_comment(air, bkad_user, "Mohon jelaskan dasar pembagian 60:40.",
+                    section="hak_kewajiban")
+    ops.transition(air, bkad_user, "request_changes",
+                   points=["Jelaskan dasar pembagian debit 60:40 (jumlah jiwa per desa).",
+                           "Tambahkan iuran pemeliharaan per rumah tangga."])
+    ops.update_sections(air, dieng, {
+        "ruang_lingkup": "Perawatan jaringan pipa, pembagian debit menurut jumlah jiwa, dan "
+                         "iuran pemeliharaan Rp5.000 per rumah tangga per bulan.",
+    }, expected_version=None)
+    ops.transition(air, dieng, "submit")
+    ops.transition(air, bkad_user, "start_review")
+    ops.transition(air, bkad_user, "approve")
+
+    # 2. Kentang: submitted to the BKAD, awaiting review.
+    kentang = ops.create_proposal(dieng, kind="antar_desa", initiative="desa",
+                                  title="Pemasaran Bersama Kentang Dataran Tinggi Dieng",
+                                  partner_desa_codes=[VILLAGES["patakbanteng"],
+                                                      VILLAGES["sikunang"]])
+    _fill(kentang, dieng, {
+        "menimbang": "bahwa petani kentang ketiga desa menjual hasil panen secara terpisah "
+                     "dengan harga rendah;",
+        "tujuan": "Meningkatkan harga jual kentang melalui pemasaran bersama.",
+        "ruang_lingkup": "Pengumpulan, sortasi, dan penjualan bersama melalui BUM Desa "
+                         "Bersama Dieng Lestari.",
+        "bidang": ["usaha_bersama"],
+        "tata_cara": "Hasil panen dikumpulkan di gudang bersama dan dijual oleh BUM Desa "
+                     "Bersama.",
+        "start_date": f"{year}-03-01", "end_date": f"{year + 2}-02-28",
+        "perubahan": "Dimusyawarahkan dalam musyawarah antar-Desa.",
+    }, {
+        code: village(code, name, "Memperoleh bagi hasil sesuai volume panen.",
+                      "Menyertakan modal dan mendata petani.", 15_000_000)
+        for code, name in ((VILLAGES["dieng"], "Slamet Budiono"),
+                           (VILLAGES["patakbanteng"], "Parjo"),
+                           (VILLAGES["sikunang"], "Suroto"))
+    })
+    ops.transition(kentang, dieng, "submit")
+
+    # 3. Wisata Sikunir with a business: a draft of Sembungan, with the cost-benefit
+    # analysis still to write.
+    actor = db.session.scalar(sa.select(Actor).where(Actor.name == "PT Wisata Alam Dieng"))
+    wisata = ops.create_proposal(sembungan, kind="pihak_ketiga", initiative="desa",
+                                 title="Pengelolaan Destinasi Wisata Bukit Sikunir",
+                                 third_party_actor_ids=[actor.id])
+    ops.update_sections(wisata, sembungan, {
+        "tujuan": "Meningkatkan pendapatan asli desa dari wisata matahari terbit Sikunir "
+                  "tanpa merusak kawasan.",
+        "ruang_lingkup": "Tiket masuk, parkir, dan jalur pendakian Bukit Sikunir.",
+        "bidang_uraian": "Pengembangan usaha wisata desa",
+    }, expected_version=None)
+
+    # 4. A pihak ketiga proposal under the BPD's review, for the reviewer account.
+    homestay = ops.create_proposal(sembungan, kind="pihak_ketiga", initiative="desa",
+                                   title="Pelatihan dan Sertifikasi Homestay Sembungan",
+                                   third_party_actor_ids=[
+                                       db.session.scalar(sa.select(Actor.id).where(
+                                           Actor.name == "Dinas Pariwisata dan Kebudayaan "
+                                                         "Kabupaten Wonosobo"))])
+    _fill(homestay, sembungan, {
+        "menimbang": "bahwa homestay warga belum memenuhi standar layanan wisata;",
+        "tujuan": "Tiga puluh homestay bersertifikat dalam dua tahun.",
+        "ruang_lingkup": "Pelatihan pengelola, pendampingan, dan sertifikasi homestay.",
+        "bidang_uraian": "Pemberdayaan masyarakat di bidang pariwisata",
+        "tata_cara": "Dinas menyediakan pelatih; desa menyiapkan peserta dan tempat.",
+        "start_date": f"{year}-02-01", "end_date": f"{year + 1}-12-31",
+        "perubahan": "Dimusyawarahkan dalam Musyawarah Desa dan disepakati para pihak.",
+        "analisis_biaya_manfaat": "Biaya pelatihan Rp60.000.000; tambahan pendapatan warga "
+                                  "diperkirakan Rp300.000.000 per tahun.",
+        "kerangka_acuan_kerja": "Latar belakang, tujuan, keluaran (30 homestay "
+                                "bersertifikat), jadwal, dan anggaran terlampir.",
+    }, {
+        VILLAGES["sembungan"]: village(VILLAGES["sembungan"], "Wahyono",
+                                       "Memperoleh pelatihan dan sertifikasi.",
+                                       "Menyiapkan peserta dan tempat pelatihan.", 10_000_000),
+        "Dinas Pariwisata dan Kebudayaan Kabupaten Wonosobo": {
+            "party": {"signatory_name": "Kepala Dinas", "signatory_office":
+                      "Kepala Dinas Pariwisata dan Kebudayaan", "hak": "Memperoleh data "
+                      "homestay untuk promosi daerah.", "kewajiban": "Menyediakan pelatih "
+                      "dan biaya sertifikasi."},
+            "funding": [{"source": "apbd_kabupaten", "amount": 50_000_000,
+                         "description": "DPA Dinas Pariwisata"}]},
+    })
+    ops.transition(homestay, sembungan, "submit")
+    ops.transition(homestay, bpd, "start_review")
