@@ -1,10 +1,11 @@
 """A believable demo in one real kecamatan: Kejajar, Kabupaten Wonosobo (the Dieng plateau).
 
 Six desa cooperate through a BKAD on potato farming, water and tourism (four proposals at
-different points of their life, made through the operations so the audit trail is real); Kelurahan Kejajar
-sits in the same kecamatan to show why a kelurahan cannot be a party; Desa Tieng is outside
-the BKAD so that village isolation can be seen. Businesses, a dinas, the Camat's office, an
-NGO and seed 002's community groups complete the cast. Never loaded in production.
+different points of their life, made through the operations so the audit trail is real);
+Kelurahan Kejajar sits in the same kecamatan to show why a kelurahan cannot be a party;
+Desa Tieng is outside the BKAD so that village isolation can be seen. Businesses, a dinas,
+the Camat's office, an NGO and seed 002's community groups complete the cast. Never
+loaded in production.
 """
 
 from __future__ import annotations
