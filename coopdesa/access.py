@@ -290,6 +290,10 @@ def _proposal_review(user: User, proposal) -> str | None:
 
 @rule("proposal", Action.COMMENT)
 def _proposal_comment(user: User, proposal) -> str | None:
+    # Only on what one may read: a reviewer (Ketua BPD, Kepala Desa) never sees a draft.
+    unreadable = _proposal_view(user, proposal)
+    if unreadable is not None:
+        return unreadable
     if _proposal_author(user, proposal) is None or _proposal_review(user, proposal) is None:
         return None
     if user.role == Role.AUDITOR:

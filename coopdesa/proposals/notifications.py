@@ -106,10 +106,11 @@ def remind(today: dt.date | None = None) -> dict[str, int]:
                 [user], f"a:{proposal.id}:{proposal.state.value}:{proposal.version}", proposal,
                 f"Menunggu tindakan Anda: {proposal.ref} \u201c{proposal.title}\u201d "
                 f"({proposal.state.label}).")
-    for days in (90, 30):
+    for days, after in ((90, 30), (30, -1)):
+        # One notice per window: an agreement already within 30 days gets only that one.
         ending = db.session.scalars(
             sa.select(Proposal).where(Proposal.state == State.ACTIVE,
-                                      Proposal.end_date >= today,
+                                      Proposal.end_date > today + dt.timedelta(days=after),
                                       Proposal.end_date <= today + dt.timedelta(days=days))
         ).all()
         for proposal in ending:

@@ -169,6 +169,12 @@ def remove_party(proposal: Proposal, user: User, party_id: int) -> None:
     if party.desa_code and party.desa_code == getattr(user, "desa_code", None):
         raise _fail("party", _("Desa Anda sendiri tidak dapat dikeluarkan dari usulan yang "
                                "Anda susun; tarik usulan bila kerja sama dibatalkan."))
+    if party.desa_code and party.role == PartyRole.PEMRAKARSA and not getattr(
+            user, "is_admin", False):
+        # Otherwise a partner could lock the initiating village out of its own draft.
+        raise _fail("party", _("Desa pemrakarsa tidak dapat dikeluarkan oleh desa mitra; "
+                               "bicarakan dengan desa pemrakarsa, atau minta penyusunnya "
+                               "menarik usulan."))
     before = _party_dict(party)
     proposal.parties.remove(party)
     _refresh_derived(proposal)

@@ -26,8 +26,9 @@ SORTS = {
     "updated": (Proposal.updated_at.desc(), Proposal.id.desc()),
     "oldest": (Proposal.updated_at.asc(), Proposal.id.asc()),
     "title": (Proposal.title_key.asc(), Proposal.id.asc()),
-    "start": (Proposal.start_date.asc(), Proposal.id.asc()),
-    "end": (Proposal.end_date.asc(), Proposal.id.asc()),
+    # Undated drafts last on every engine (SQLite and PostgreSQL differ by default).
+    "start": (Proposal.start_date.asc().nulls_last(), Proposal.id.asc()),
+    "end": (Proposal.end_date.asc().nulls_last(), Proposal.id.asc()),
     "ref": (Proposal.id.desc(),),
 }
 
@@ -117,13 +118,13 @@ class ProposalFilters:
             conds.append(party(code_within(ProposalParty.desa_code, self.kecamatan)))
         if self.kabupaten:
             conds.append(Proposal.kabupaten_code == self.kabupaten)
-        if self.actor_id:
+        if self.actor_id is not None:
             conds.append(party(ProposalParty.actor_id == self.actor_id))
+        # A period filter keeps proposals whose term overlaps it; undated ones do not.
         if self.date_from:
-            conds.append(sa.or_(Proposal.end_date.is_(None), Proposal.end_date >= self.date_from))
+            conds.append(Proposal.end_date >= self.date_from)
         if self.date_to:
-            conds.append(sa.or_(Proposal.start_date.is_(None),
-                                Proposal.start_date <= self.date_to))
+            conds.append(Proposal.start_date <= self.date_to)
         if self.text:
             escaped = (self.text.lower().replace("\\", "\\\\").replace("%", "\\%")
                        .replace("_", "\\_"))
@@ -210,7 +211,7 @@ def dashboard(user: User, today: dt.date | None = None) -> Dashboard:
     limit_30 = today + dt.timedelta(days=30)
     by_state = dict(db.session.execute(
         sa.select(Proposal.state, sa.func.count()).where(scope).group_by(Proposal.state)
-    ).tuples().all())
+    ).all())  # Row is a tuple; Result.tuples() is deprecated in SQLAlchemy 2.1
     return Dashboard(
         awaiting=awaiting, drafts=drafts,
         ending_30=[p for p in ending if p.end_date <= limit_30],
