@@ -332,6 +332,12 @@ def proposal_scope_clause(user: User) -> sa.ColumnElement[bool]:
             return sa.false()
         return sa.and_(not_draft, party_where(ProposalParty.desa_code.in_(codes)))
     if user.role == Role.AUDITOR and user.jurisdiction_code:
+        if len(user.jurisdiction_code.split(".")) <= 2:
+            # A provinsi or kabupaten/kota: every party village of a proposal lies in its
+            # one kabupaten (operations refuse anything else), so the proposal's own
+            # indexed kabupaten_code answers without touching the parties.
+            return sa.and_(not_draft,
+                           code_within(Proposal.kabupaten_code, user.jurisdiction_code))
         return sa.and_(not_draft,
                        party_where(code_within(ProposalParty.desa_code, user.jurisdiction_code)))
     return sa.false()

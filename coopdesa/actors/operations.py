@@ -206,7 +206,8 @@ class ActorPage:
 
 def search_actors(*, text: str | None = None, kind: str | None = None,
                   category: str | None = None, region: str | None = None,
-                  page: int = 1, per_page: int = 25) -> ActorPage:
+                  page: int = 1, per_page: int = 25,
+                  third_parties_only: bool = False) -> ActorPage:
     """Actors matching the filters, by name; two queries whatever the page size."""
     filters: list[sa.ColumnElement[bool]] = []
     text = (text or "").replace("\x00", "")
@@ -231,6 +232,8 @@ def search_actors(*, text: str | None = None, kind: str | None = None,
         filters.append(Actor.kind.in_([k for k in ActorKind if k.category == cat]))
     if region and region.strip():
         filters.append(code_within(Actor.region_code, normalize_code(region)))
+    if third_parties_only:
+        filters.append(Actor.kind != ActorKind.DESA)
     page = max(1, page)
     per_page = max(1, min(per_page, 100))
     total = db.session.scalar(sa.select(sa.func.count(Actor.id)).where(*filters)) or 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -43,6 +43,18 @@ def index():
         page = ops.search_actors(page=1)
     return render_template("actors/index.html", page=page, filters=filters,
                            kinds=list(ActorKind), categories=list(ActorCategory))
+
+
+@bp.route("/cari")
+@login_required
+def search():
+    """JSON for the actor autocomplete (session-authenticated, read only)."""
+    access.require(current_user, Action.LIST, "actor")
+    text = (request.args.get("q") or "")[:100]
+    third_only = request.args.get("pihak_ketiga") in {"1", "true"}
+    page = ops.search_actors(text=text, page=1, per_page=15, third_parties_only=third_only)
+    return jsonify({"items": [{"id": a.id, "name": a.name, "kind_label": a.kind.label}
+                              for a in page.items]})
 
 
 @bp.route("/<int:actor_id>")

@@ -156,7 +156,8 @@ def index():
     return render_template(
         "proposals/index.html", page=page, filters=filters, filter_errors=filter_errors,
         states=list(State), kinds=list(Kind), kind_labels=KIND_LABELS,
-        bidang_labels=BIDANG_LABELS, actors=_third_party_actors(), sorts=_sort_labels(),
+        bidang_labels=BIDANG_LABELS, sorts=_sort_labels(),
+        chosen_actor=db.session.get(Actor, filters.actor_id) if filters.actor_id else None,
         chosen_states=request.args.getlist("state"))
 
 

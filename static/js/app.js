@@ -64,7 +64,44 @@
     input.addEventListener("change", explain);
   }
 
+  /* Actor autocomplete: <input data-actor-search="third|any"> takes an actor id; the
+     suggestions show names, and the chosen name is repeated in the field's help line. */
+  var ACTOR_URL = document.body.getAttribute("data-actor-search-url");
+
+  function attachActorSearch(input, index) {
+    var list = document.createElement("datalist");
+    list.id = "actor-options-" + index;
+    input.setAttribute("list", list.id);
+    input.parentNode.appendChild(list);
+    var help = document.getElementById(input.getAttribute("aria-describedby") || "");
+    var known = {};
+    var fetchSuggestions = debounce(function () {
+      var q = input.value.trim();
+      if (known[q]) { if (help) { help.textContent = known[q].name; } return; }
+      if (q.length < 2) { return; }
+      var params = new URLSearchParams({ q: q });
+      if (input.getAttribute("data-actor-search") === "third") { params.set("pihak_ketiga", "1"); }
+      fetch(ACTOR_URL + "?" + params.toString(), { headers: { "Accept": "application/json" },
+                                                  credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (data) {
+          list.textContent = "";
+          data.items.forEach(function (item) {
+            known[String(item.id)] = item;
+            var option = document.createElement("option");
+            option.value = String(item.id);
+            option.label = item.name + " (" + item.kind_label + ")";
+            list.appendChild(option);
+          });
+        })
+        .catch(function () { /* offline: the field still takes an id */ });
+    }, 200);
+    input.addEventListener("input", fetchSuggestions);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var actorInputs = ACTOR_URL ? document.querySelectorAll("input[data-actor-search]") : [];
+    for (var j = 0; j < actorInputs.length; j++) { attachActorSearch(actorInputs[j], j); }
     var inputs = SEARCH_URL ? document.querySelectorAll("input[data-region-search]") : [];
     for (var i = 0; i < inputs.length; i++) { attachRegionSearch(inputs[i], i); }
     var summary = document.getElementById("form-error-summary");
