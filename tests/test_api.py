@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextvars
 import re
 
 import pytest
 import sqlalchemy as sa
-from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
 from coopdesa.accounts.models import Role
@@ -25,23 +23,6 @@ from tests.conftest import (
     WONOSOBO,
 )
 from tests.factories import ActorFactory, AdminFactory, BkadFactory, UserFactory
-
-
-class IsolatedClient(FlaskClient):
-    """Each request in its own app context, as in production.
-
-    The conftest runs every test inside an app context, which Flask then reuses for the
-    test client's requests: ``g._login_user`` and the SQLAlchemy session would leak from
-    one request (and one client) to the next.
-    """
-
-    def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_requests(app, monkeypatch):
-    monkeypatch.setattr(app, "test_client_class", IsolatedClient)
 
 
 def assert_error(response, status: int, code: str, *fields: str) -> dict:

@@ -4,7 +4,6 @@ pages per proposal and across a jurisdiction, the CSV export, and the clock comm
 
 from __future__ import annotations
 
-import contextvars
 import csv
 import datetime as dt
 import io
@@ -12,7 +11,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask.testing import FlaskClient
 
 from coopdesa.accounts.models import Role
 from coopdesa.audit import operations as audit_ops
@@ -21,22 +19,8 @@ from coopdesa.extensions import db
 from coopdesa.proposals import operations as ops
 from coopdesa.proposals.models import Notification, Proposal
 from coopdesa.proposals.states import State
-from tests.conftest import DIENG, GARUNG, KEJAJAR, SEMBUNGAN, TIENG
+from tests.conftest import DIENG, GARUNG, KEJAJAR, SEMBUNGAN, TIENG, IsolatedClient
 from tests.factories import AdminFactory, BkadFactory, UserFactory
-
-
-class IsolatedClient(FlaskClient):
-    """Each request in its own context, as in production (see tests/test_api.py)."""
-
-    def open(self, *args, **kwargs):
-        kwargs.setdefault("buffered", True)  # a streamed body is read inside the context
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_requests(app, monkeypatch):
-    monkeypatch.setattr(app, "test_client_class", IsolatedClient)
-
 
 SECTIONS = {
     "menimbang": "bahwa jalur pendakian Gunung Prau perlu dikelola bersama;",

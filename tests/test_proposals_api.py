@@ -3,12 +3,10 @@ responses checked against the OpenAPI document."""
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 
 import pytest
 import sqlalchemy as sa
-from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 
 from coopdesa.accounts.models import Role
@@ -25,19 +23,6 @@ from tests.conftest import (
     TIENG,
 )
 from tests.factories import ActorFactory, AdminFactory, BkadFactory, UserFactory
-
-
-class IsolatedClient(FlaskClient):
-    """Each request in its own context, as in production (see tests/test_api.py)."""
-
-    def open(self, *args, **kwargs):
-        kwargs.setdefault("buffered", True)  # a streamed body is read inside the context
-        return contextvars.Context().run(super().open, *args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_requests(app, monkeypatch):
-    monkeypatch.setattr(app, "test_client_class", IsolatedClient)
 
 
 def assert_error(response, status: int, code: str, *fields: str) -> dict:
