@@ -20,7 +20,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d coopdesa/translations -D messages >/dev/null
+	$(BIN)/pybabel compile -d coopdesa/translations -D messages >/dev/null
 
 run: install
 	$(BIN)/flask coopdesa init

@@ -69,7 +69,8 @@ _HTTP_MESSAGES = {
     413: ("too_large", _l("Berkas atau isian terlalu besar.")),
     422: ("validation_failed", _l("Isian tidak valid.")),
     429: ("rate_limited", _l("Terlalu banyak percobaan. Tunggu sebentar lalu coba lagi.")),
-    500: ("server_error", _l("Terjadi kesalahan pada server. Tim teknis telah dicatat.")),
+    500: ("server_error", _l("Terjadi kesalahan pada server. Kesalahan ini telah dicatat "
+                             "untuk tim teknis.")),
 }
 
 
@@ -140,5 +141,5 @@ def register_error_handlers(app: Flask) -> None:
     def handle_server_error(error):
         db.session.rollback()
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _render(500, _("Terjadi kesalahan pada server. Tim teknis telah dicatat."),
-                       code="server_error")
+        return _render(500, _("Terjadi kesalahan pada server. Kesalahan ini telah dicatat "
+                              "untuk tim teknis."), code="server_error")

@@ -100,7 +100,7 @@ class BkadForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(_l("Nama token"), validators=[DataRequired(REQUIRED), Length(max=80)],
                        description=_l("Misalnya: aplikasi SIPADES kantor desa."))
-    days = IntegerField(_l("Berlaku (hari)"), validators=[Optional(), NumberRange(1, 3650)],
+    days = IntegerField(_l("Masa berlaku (hari)"), validators=[Optional(), NumberRange(1, 3650)],
                         description=_l("Kosongkan agar berlaku sampai dicabut."))
     submit = SubmitField(_l("Buat token"))
 

@@ -20,7 +20,7 @@ class ActorForm(FlaskForm):
     name = StringField(_l("Nama"), validators=[Optional(), Length(max=200)],
                        description=_l("Untuk desa, nama diambil dari daftar wilayah resmi bila "
                                       "dikosongkan."))
-    desa_code = StringField(_l("Desa (untuk jenis desa)"), validators=[Optional(),
+    desa_code = StringField(_l("Desa (bila pihak berupa desa)"), validators=[Optional(),
                                                                         Length(max=20)],
                             render_kw={"data-region-search": "party"})
     region_code = StringField(_l("Wilayah kedudukan"), validators=[Optional(), Length(max=20)],

@@ -79,7 +79,7 @@ KIND_LABELS = {
     ActorKind.SWASTA: _l("Badan usaha swasta"),
     ActorKind.PEMDA: _l("Pemerintah daerah"),
     ActorKind.DINAS: _l("Dinas / perangkat daerah"),
-    ActorKind.KECAMATAN: _l("Kecamatan (Camat)"),
+    ActorKind.KECAMATAN: _l("Pemerintah kecamatan (Camat)"),
     ActorKind.INSTANSI_PUSAT: _l("Instansi pemerintah pusat"),
     ActorKind.LSM: _l("LSM / NGO"),
     ActorKind.PERGURUAN_TINGGI: _l("Perguruan tinggi"),

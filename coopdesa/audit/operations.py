@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from coopdesa.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from coopdesa.db import utcnow
@@ -22,7 +23,17 @@ from coopdesa.extensions import db
 SYSTEM_LABEL = "sistem"
 
 
-def record(action: str, *, summary: str, user: Any = None, object_type: str,
+def stored_text(text: Any) -> str:
+    """Text that is stored (and hashed) is Indonesian whatever the interface language: a
+    lazy string is rendered in Indonesian, so the trail reads the same for everyone and a
+    re-rendered entry keeps its hash."""
+    from flask_babel import force_locale
+
+    with force_locale("id"):
+        return str(text)
+
+
+def record(action: str, *, summary: Any, user: Any = None, object_type: str,
            object_id: int | None = None, proposal_id: int | None = None,
            before: Any = None, after: Any = None) -> AuditEntry:
     """Append one entry in the caller's transaction; it commits or rolls back with it.
@@ -51,7 +62,7 @@ def record(action: str, *, summary: str, user: Any = None, object_type: str,
         object_type=object_type[:40],
         object_id=object_id,
         proposal_id=proposal_id,
-        summary=summary[:300],
+        summary=stored_text(summary)[:300],
         before=before,
         after=after,
         prev_hash=prev_hash,
@@ -98,7 +109,8 @@ class VerifyResult:
     def message(self) -> str:
         """The outcome in the user's language."""
         if self.ok:
-            return _("Rantai audit utuh: %(n)d entri.", n=self.checked)
+            return ngettext("Rantai audit utuh: %(num)d entri.",
+                            "Rantai audit utuh: %(num)d entri.", self.checked)
         n = self.broken_id
         if self.kind == "missing":
             return _("Entri %(id)d hilang dari rantai (dihapus).", id=n)

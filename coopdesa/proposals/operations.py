@@ -10,7 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from coopdesa import access
 from coopdesa.access import Action
@@ -23,6 +25,7 @@ from coopdesa.errors import ConflictError, NotFoundError, ValidationError
 from coopdesa.extensions import db
 from coopdesa.proposals import sections as S
 from coopdesa.proposals.models import (
+    PARTY_ROLE_LABELS,
     Bidang,
     EndGround,
     FundingSource,
@@ -37,7 +40,14 @@ from coopdesa.proposals.models import (
     ProposalReview,
     ProposalVersion,
 )
-from coopdesa.proposals.states import TRANSITIONS, Performer, State, add_guard, guards
+from coopdesa.proposals.states import (
+    STATE_LABELS,
+    TRANSITIONS,
+    Performer,
+    State,
+    add_guard,
+    guards,
+)
 from coopdesa.regions.models import Region
 from coopdesa.regions.operations import get_party_village
 
@@ -145,7 +155,8 @@ def _add_party(proposal: Proposal, user: User, *, desa_code: str | None = None,
         position=max((p.position for p in proposal.parties), default=-1) + 1,
         signatory_name=_text(signatory_name, "signatory_name", limit=120),
         signatory_office=_text(signatory_office, "signatory_office", limit=120)
-        or (_("Kepala Desa %(name)s", name=actor.desa.name) if actor.desa else None),
+        # An office in a legal document: Indonesian whatever the interface language.
+        or (f"Kepala Desa {actor.desa.name}" if actor.desa else None),
     )
     proposal.parties.append(party)
     _refresh_derived(proposal)
@@ -154,8 +165,8 @@ def _add_party(proposal: Proposal, user: User, *, desa_code: str | None = None,
     if record:
         audit.record("proposal.party.add", user=user, object_type="proposal_party",
                      object_id=party.id, proposal_id=proposal.id,
-                     summary=_("Pihak ditambahkan: %(name)s (%(role)s)", name=actor.name,
-                               role=role.label),
+                     summary=_l("Pihak ditambahkan: %(name)s (%(role)s)", name=actor.name,
+                               role=PARTY_ROLE_LABELS[role]),
                      after={**_party_dict(party), "_version": proposal.version})
     return party
 
@@ -182,7 +193,7 @@ def remove_party(proposal: Proposal, user: User, party_id: int) -> None:
     db.session.flush()
     audit.record("proposal.party.remove", user=user, object_type="proposal_party",
                  object_id=party_id, proposal_id=proposal.id,
-                 summary=_("Pihak dikeluarkan: %(name)s", name=before["name"]), before=before,
+                 summary=_l("Pihak dikeluarkan: %(name)s", name=before["name"]), before=before,
                  after={"_version": proposal.version})
 
 
@@ -211,7 +222,7 @@ def update_party(proposal: Proposal, user: User, party_id: int, data: dict[str, 
     if new:
         audit.record("proposal.party.update", user=user, object_type="proposal_party",
                      object_id=party.id, proposal_id=proposal.id,
-                     summary=_("Data pihak %(name)s diubah", name=party.actor.name),
+                     summary=_l("Data pihak %(name)s diubah", name=party.actor.name),
                      before=old, after={**new, "_version": proposal.version})
     return party
 
@@ -269,7 +280,7 @@ def set_funding(proposal: Proposal, user: User, party_id: int, rows: list[dict[s
     if before != after:
         audit.record("proposal.funding.update", user=user, object_type="proposal_party",
                      object_id=party.id, proposal_id=proposal.id,
-                     summary=_("Pendanaan %(name)s diubah", name=party.actor.name),
+                     summary=_l("Pendanaan %(name)s diubah", name=party.actor.name),
                      before={"funding": before},
                      after={"funding": after, "_version": proposal.version})
     return party
@@ -360,7 +371,7 @@ def create_proposal(user: User, *, kind: str, initiative: str, title: str,
     db.session.flush()
     audit.record("proposal.create", user=user, object_type="proposal", object_id=proposal.id,
                  proposal_id=proposal.id,
-                 summary=_("Usulan dibuat: %(title)s", title=title),
+                 summary=_l("Usulan dibuat: %(title)s", title=title),
                  after={"ref": proposal.ref, "kind": kind.value,
                         "initiative": initiative.value, "title": title,
                         "parties": [_party_dict(p) for p in proposal.parties]})
@@ -476,9 +487,10 @@ def update_sections(proposal: Proposal, user: User, data: dict[str, Any], *,
     if new:
         audit.record("proposal.update", user=user, object_type="proposal",
                      object_id=proposal.id, proposal_id=proposal.id,
-                     summary=_("Bagian diubah: %(names)s",
-                               names=", ".join(str(S.SECTION_BY_KEY[k].label)
-                                               if k in S.SECTION_BY_KEY else k for k in new)),
+                     summary=_l("Bagian diubah: %(names)s",
+                               names=LazyString(lambda: ", ".join(
+                                   str(S.SECTION_BY_KEY[k].label) if k in S.SECTION_BY_KEY
+                                   else k for k in new))),
                      before=old, after={**new, "_version": proposal.version})
     return proposal
 
@@ -675,8 +687,8 @@ def transition(proposal: Proposal, user: User | None, name: str, *,
     db.session.flush()
     audit.record(f"proposal.transition.{name}", user=user, object_type="proposal",
                  object_id=proposal.id, proposal_id=proposal.id,
-                 summary=_("%(action)s: %(old)s \u2192 %(new)s", action=spec.label,
-                           old=before_state.label, new=spec.target.label),
+                 summary=_l("%(action)s: %(old)s \u2192 %(new)s", action=spec.label,
+                            old=STATE_LABELS[before_state], new=STATE_LABELS[spec.target]),
                  before={"state": before_state.value},
                  after={"state": spec.target.value, "version": proposal.version,
                         **({"text": text} if text else {}), **extra})
@@ -734,7 +746,7 @@ def add_comment(proposal: Proposal, user: User, body: str, *, section: str | Non
     db.session.flush()
     audit.record("proposal.comment.add", user=user, object_type="proposal_comment",
                  object_id=comment.id, proposal_id=proposal.id,
-                 summary=_("Komentar ditambahkan"),
+                 summary=_l("Komentar ditambahkan"),
                  after={"section": comment.section, "body": body, "parent_id": parent_id})
     return comment
 
@@ -766,7 +778,7 @@ def edit_comment(proposal: Proposal, user: User, comment_id: int, body: str) -> 
     db.session.flush()
     audit.record("proposal.comment.edit", user=user, object_type="proposal_comment",
                  object_id=comment.id, proposal_id=proposal.id,
-                 summary=_("Komentar disunting"), before={"body": before},
+                 summary=_l("Komentar disunting"), before={"body": before},
                  after={"body": body})
     return comment
 
@@ -784,7 +796,7 @@ def strike_comment(proposal: Proposal, user: User, comment_id: int) -> ProposalC
         db.session.flush()
         audit.record("proposal.comment.strike", user=user, object_type="proposal_comment",
                      object_id=comment.id, proposal_id=proposal.id,
-                     summary=_("Komentar dicoret"), after={"struck": True})
+                     summary=_l("Komentar dicoret"), after={"struck": True})
     return comment
 
 

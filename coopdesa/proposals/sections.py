@@ -166,7 +166,17 @@ def dispute_route(proposal: Proposal) -> str:
 
 
 def snapshot(proposal: Proposal) -> dict[str, str]:
-    """Every section as plain text: what a version freezes and what comparison reads."""
+    """Every section as plain text: what a version freezes and what comparison reads.
+
+    Labels are rendered in Indonesian, so versions frozen by users of different interface
+    languages compare equal where the content is equal."""
+    from flask_babel import force_locale
+
+    with force_locale("id"):
+        return _snapshot(proposal)
+
+
+def _snapshot(proposal: Proposal) -> dict[str, str]:
     from coopdesa.proposals.models import Bidang
 
     out: dict[str, str] = {}
