@@ -303,7 +303,7 @@ def test_wrong_password_six_times_gives_429(fresh_server, new_page):
             expect(page.locator("main h1")).to_have_text("Masuk ke coopdesa")
             expect(page.locator("#password-error")).to_contain_text(
                 "Nama pengguna atau kata sandi salah")
-    expect(page.locator("main h1")).to_contain_text("Terlalu banyak")
+    expect(page.locator("main h1")).to_contain_text("Tunggu sebentar")
     expect(page.locator("main .lead")).to_have_text(
         "Terlalu banyak percobaan. Tunggu sebentar lalu coba lagi.")  # not "5 per 1 minute"
     expect(page.locator("main")).to_contain_text("Tunggu satu menit")
@@ -312,4 +312,4 @@ def test_wrong_password_six_times_gives_429(fresh_server, new_page):
     page.locator("#username").fill("admin")
     page.locator("#password").fill("desa-maju-2026")
     follow(page, lambda: page.locator("main form button[type=submit]").click())
-    expect(page.locator("main h1")).to_contain_text("Terlalu banyak")
+    expect(page.locator("main h1")).to_contain_text("Tunggu sebentar")
