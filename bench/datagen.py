@@ -75,6 +75,7 @@ def generate_proposals(count: int, *, province: str = "33", seed: int = 42,
                 "start_date": start,
                 "end_date": start + dt.timedelta(days=365 * rng.choice((1, 2, 3, 5))),
                 "kabupaten_code": kec[:5], "created_at": updated, "updated_at": updated,
+                "submitted_at": None if state == State.DRAFT else updated,
                 "version": 1,
             })
             chosen = rng.sample(members, 2) if antar else [rng.choice(members)]

@@ -222,9 +222,9 @@ def _own_token(user: User, token: ApiToken | type) -> str | None:
 # sees a proposal before it is submitted.
 
 def _not_draft(proposal) -> bool:
-    from coopdesa.proposals.states import State
-
-    return proposal.state != State.DRAFT
+    """Whether the proposal has ever been submitted: before that it is its authors' work
+    in progress, and stays theirs even if withdrawn without being submitted."""
+    return proposal.submitted_at is not None
 
 
 def _outside() -> str:
@@ -237,7 +237,8 @@ def _proposal_view(user: User, proposal) -> str | None:
     if user.role == Role.SEKRETARIS:
         return None if user.desa_code in codes else _outside()
     if not _not_draft(proposal):
-        return _("Usulan ini masih draf dan hanya terlihat oleh penyusunnya.")
+        return _("Usulan ini masih draf (belum pernah diajukan) dan hanya terlihat oleh "
+                 "penyusunnya.")
     if user.role in (Role.KEPALA_DESA, Role.KETUA_BPD):
         return None if user.desa_code in codes else _outside()
     if user.role == Role.BKAD:
@@ -311,7 +312,6 @@ def _audit_jurisdiction(user: User, target: Any) -> str | None:
 def proposal_scope_clause(user: User) -> sa.ColumnElement[bool]:
     """SQL twin of the VIEW rule: keeps the proposals ``user`` may read."""
     from coopdesa.proposals.models import Proposal, ProposalParty
-    from coopdesa.proposals.states import State
     from coopdesa.regions.operations import code_within
 
     if user.role == Role.ADMIN:
@@ -321,7 +321,7 @@ def proposal_scope_clause(user: User) -> sa.ColumnElement[bool]:
         # Uncorrelated: the index on (desa_code, proposal_id) answers it once per query.
         return Proposal.id.in_(sa.select(ProposalParty.proposal_id).where(condition))
 
-    not_draft = Proposal.state != State.DRAFT
+    not_draft = Proposal.submitted_at.is_not(None)  # ever submitted (see _not_draft)
     if user.role == Role.SEKRETARIS:
         return party_where(ProposalParty.desa_code == user.desa_code)
     if user.role in (Role.KEPALA_DESA, Role.KETUA_BPD):

@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask import current_app
 
 from coopdesa.accounts import operations as accounts
 from coopdesa.accounts.models import Bkad, User
 from coopdesa.actors import operations as actors
 from coopdesa.actors.models import Actor
 from coopdesa.extensions import db
+from coopdesa.i18n import local_today
 
 KECAMATAN = "33.07.13"  # Kejajar
 KABUPATEN = "33.07"  # Kabupaten Wonosobo
@@ -53,6 +55,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("ketua_bpd", "bpd.sembungan", DEMO_PASSWORD,
                 "Desa Sembungan (menelaah kerja sama pihak ketiga)"),
     DemoAccount("kepala_desa", "kades.dieng", DEMO_PASSWORD, "Desa Dieng"),
+    DemoAccount("kepala_desa", "kades.sembungan", DEMO_PASSWORD, "Desa Sembungan"),
     DemoAccount("bkad", "bkad.dieng", DEMO_PASSWORD, BKAD_NAME),
     DemoAccount("auditor", "camat.kejajar", DEMO_PASSWORD, "Kecamatan Kejajar"),
     DemoAccount("auditor", "inspektorat.wonosobo", DEMO_PASSWORD, "Kabupaten Wonosobo"),
@@ -71,6 +74,8 @@ _USERS = {
                           office="Ketua BPD Sembungan"),
     "kades.dieng": dict(full_name="Slamet Budiono", role="kepala_desa", desa="dieng",
                         office="Kepala Desa Dieng"),
+    "kades.sembungan": dict(full_name="Wahyono", role="kepala_desa", desa="sembungan",
+                            office="Kepala Desa Sembungan"),
     "bkad.dieng": dict(full_name="Bambang Sutrisno", role="bkad", office="Ketua BKAD"),
     "camat.kejajar": dict(full_name="Drs. Heri Susanto", role="auditor",
                           jurisdiction=KECAMATAN, office="Camat Kejajar"),
@@ -170,13 +175,16 @@ def _fill(proposal, user: User, sections: dict, parties: dict) -> None:
 def _demo_proposals() -> None:
     """Four proposals at different points of their life, made through the operations so
     that the audit trail, versions and review records are real."""
-    import datetime as dt
 
     from coopdesa.proposals import operations as ops
 
     dieng, sembungan = _user("sekdes.dieng"), _user("sekdes.sembungan")
-    bkad_user, bpd = _user("bkad.dieng"), _user("bpd.sembungan")
-    year = dt.date.today().year + 1
+    bkad_user = _user("bkad.dieng")
+    # Third-party proposals are reviewed by the role COOPDESA_THIRD_PARTY_REVIEWER names.
+    reviewer_role = current_app.config.get("THIRD_PARTY_REVIEWER_ROLE", "ketua_bpd")
+    village_reviewer = _user("bpd.sembungan" if reviewer_role == "ketua_bpd"
+                             else "kades.sembungan")
+    year = local_today().year + 1
 
     def village(code: str, kades: str, hak: str, kewajiban: str, amount: int) -> dict:
         return {"party": {"signatory_name": kades, "signatory_office": "Kepala Desa",
@@ -295,4 +303,4 @@ def _demo_proposals() -> None:
                          "description": "DPA Dinas Pariwisata"}]},
     })
     ops.transition(homestay, sembungan, "submit")
-    ops.transition(homestay, bpd, "start_review")
+    ops.transition(homestay, village_reviewer, "start_review")

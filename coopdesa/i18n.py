@@ -14,6 +14,17 @@ BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustu
          "September", "Oktober", "November", "Desember")
 
 
+def local_today() -> dt.date:
+    """Today in the configured time zone (COOPDESA_TIMEZONE, Asia/Jakarta by default), not
+    the server's: a term ends on the village's calendar day."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Jakarta")
+    return dt.datetime.now(zone).date()
+
+
 def format_date_id(value: dt.date | dt.datetime | None, style: str = "long") -> str:
     """"22 November 2026" in Indonesian, in the user's language otherwise."""
     if value is None:

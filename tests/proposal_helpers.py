@@ -281,6 +281,7 @@ def bulk_proposals(n: int, *, author: User, desa_codes: tuple[str, ...] = (DIENG
             state=state, title=title.format(i=i), title_key=title.format(i=i).lower(),
             bidang=[], kabupaten_code=desa_codes[0][:5], created_by_id=author.id,
             created_at=now, updated_at=now + dt.timedelta(seconds=i), version=1,
+            submitted_at=None if state == "draft" else now,
         )).inserted_primary_key[0])
     db.session.execute(ProposalParty.__table__.insert(), [
         {"proposal_id": pid, "actor_id": actor.id, "desa_code": actor.desa_code,

@@ -299,7 +299,8 @@ def test_other_villages_get_404_as_if_it_did_not_exist(api, people):
         kwargs = {"json": body} if body is not None else {}
         assert_error(getattr(stranger, method)(path, **kwargs), 404, "not_found")
     # a Garung auditor does not learn of a Dieng proposal either, even once submitted
-    db.session.execute(sa.update(Proposal).values(state="submitted"))
+    db.session.execute(sa.update(Proposal).values(state="submitted",
+                                                  submitted_at=sa.func.current_timestamp()))
     db.session.commit()
     assert_error(api(people["auditor_garung"]).get(f"/proposals/{pid}"), 404, "not_found")
     assert ok(api(people["auditor"]).get(f"/proposals/{pid}"))["id"] == pid

@@ -143,15 +143,17 @@ def test_drafts_are_hidden_from_others(app, people, who):
     client = browser(app, people[who])
     for path in (f"/kerja-sama/{proposal.id}", f"/kerja-sama/{proposal.id}/ubah",
                  f"/kerja-sama/{proposal.id}/versi"):
-        assert client.get(path).status_code == 403, path
+        assert client.get(path).status_code == 404, path  # as if it did not exist
     assert f'href="/kerja-sama/{proposal.id}"' not in text_of(client.get("/kerja-sama/"))
 
 
-def test_tieng_secretary_is_told_why(app, people):
+def test_another_village_learns_nothing_not_even_existence(app, people):
     proposal = draft(people["sekdes"])
     response = browser(app, people["tieng"]).get(f"/kerja-sama/{proposal.id}")
-    assert response.status_code == 403
-    assert "tidak melibatkan desa" in text_of(response)
+    missing = browser(app, people["tieng"]).get("/kerja-sama/999999")
+    assert response.status_code == missing.status_code == 404
+    assert "tidak ditemukan" in text_of(response)
+    assert "draf" not in text_of(response).lower().split("tidak ditemukan")[1][:200]
 
 
 @pytest.mark.parametrize("who", ["bkad", "auditor"])
@@ -169,7 +171,7 @@ def test_submitted_proposal_is_read_by_reviewer_and_auditor(app, people):
         assert client.get(f"/kerja-sama/{proposal.id}/versi").status_code == 200, who
     auditor = browser(app, people["auditor"])
     assert auditor.get(f"/kerja-sama/{proposal.id}/ubah").status_code == 403
-    assert browser(app, people["tieng"]).get(f"/kerja-sama/{proposal.id}").status_code == 403
+    assert browser(app, people["tieng"]).get(f"/kerja-sama/{proposal.id}").status_code == 404
 
 
 def test_missing_proposal_is_404_and_anonymous_is_sent_to_login(app, people):

@@ -221,6 +221,17 @@ class Proposal(db.Model):
         return self.state in EDITABLE_STATES
 
 
+@sa.event.listens_for(Proposal.state, "set")
+def _submitted_follows_state(target: Proposal, value: State, oldvalue: Any, initiator: Any):
+    """Invariant: a draft has never been submitted; every later state (but a withdrawal
+    straight from draft) has. Visibility to anyone but the authors rests on
+    ``submitted_at``, so it must never disagree with the state, whoever sets it."""
+    if value == State.DRAFT:
+        target.submitted_at = None
+    elif value != State.WITHDRAWN and target.submitted_at is None:
+        target.submitted_at = utcnow()
+
+
 class ProposalParty(db.Model):
     __tablename__ = "proposal_party"
     __table_args__ = (

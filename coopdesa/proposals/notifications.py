@@ -13,6 +13,7 @@ from flask import current_app
 from coopdesa.accounts.models import Role, User
 from coopdesa.db import utcnow
 from coopdesa.extensions import db
+from coopdesa.i18n import local_today
 from coopdesa.proposals.models import Kind, Notification, Proposal
 from coopdesa.proposals.states import State
 
@@ -97,7 +98,7 @@ def remind(today: dt.date | None = None) -> dict[str, int]:
     Idempotent: a second run the same day (or any later day) creates nothing twice."""
     from coopdesa.proposals.queries import awaiting_action_query
 
-    today = today or dt.date.today()
+    today = today or local_today()
     counts = {"awaiting": 0, "ending": 0, "emailed": 0}
     users = db.session.scalars(sa.select(User).where(User.is_active_account.is_(True))).all()
     for user in users:

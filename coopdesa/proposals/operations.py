@@ -23,6 +23,7 @@ from coopdesa.audit import operations as audit
 from coopdesa.db import utcnow
 from coopdesa.errors import ConflictError, NotFoundError, ValidationError
 from coopdesa.extensions import db
+from coopdesa.i18n import local_today
 from coopdesa.proposals import sections as S
 from coopdesa.proposals.models import (
     PARTY_ROLE_LABELS,
@@ -667,7 +668,7 @@ def transition(proposal: Proposal, user: User | None, name: str, *,
             raise _fail("ground", _("Pilih dasar berakhirnya kerja sama menurut PP 43/2014 "
                                     "Pasal 147 (huruf a sampai i).")) from None
         errors: dict[str, list[str]] = {}
-        today = today or dt.date.today()
+        today = today or local_today()
         day = _date(ended_on, "ended_on", errors) or today
         if errors:
             raise ValidationError(errors["ended_on"][0], fields=errors)
@@ -805,7 +806,7 @@ def strike_comment(proposal: Proposal, user: User, comment_id: int) -> ProposalC
 def run_lifecycle(today: dt.date | None = None) -> dict[str, int]:
     """Start signed agreements whose term has begun and end active ones whose term has
     expired (PP 43/2014 Pasal 147 huruf i). Safe to run repeatedly from cron."""
-    today = today or dt.date.today()
+    today = today or local_today()
     started = ended = 0
     to_start = db.session.scalars(
         sa.select(Proposal).where(Proposal.state == State.SIGNED,

@@ -18,6 +18,7 @@ from coopdesa import access
 from coopdesa.accounts.models import Role, User
 from coopdesa.errors import ValidationError
 from coopdesa.extensions import db
+from coopdesa.i18n import local_today
 from coopdesa.proposals.models import Bidang, Kind, Proposal, ProposalParty
 from coopdesa.proposals.states import State
 from coopdesa.regions.operations import code_within, normalize_code
@@ -194,7 +195,7 @@ class Dashboard:
 
 
 def dashboard(user: User, today: dt.date | None = None) -> Dashboard:
-    today = today or dt.date.today()
+    today = today or local_today()
     scope = access.proposal_scope_clause(user)
     options = selectinload(Proposal.parties).joinedload(ProposalParty.actor)
     awaiting = list(db.session.scalars(awaiting_action_query(user).options(options).limit(20)))

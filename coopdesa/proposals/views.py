@@ -35,6 +35,7 @@ from coopdesa.db import utcnow
 from coopdesa.errors import (
     ConflictError,
     DomainError,
+    NotFoundError,
     ValidationError,
     json_error,
     wants_json,
@@ -88,7 +89,12 @@ def _page_number() -> int:
 
 
 def _load(proposal_id: int, action: Action = Action.VIEW) -> Proposal:
+    """The proposal, if the user may read it; otherwise the same 404 as a missing one, so
+    other villages learn nothing, not even that it exists (as in the API). Acts on a
+    proposal the user can read but not act on are refused with the reason (403)."""
     proposal = ops.get_proposal(proposal_id)
+    if not access.can(current_user, Action.VIEW, proposal):
+        raise NotFoundError(_("Usulan kerja sama tidak ditemukan."))
     access.require(current_user, action, proposal)
     return proposal
 

@@ -29,7 +29,9 @@ JOJOGAN = "33.07.13.2012"
 DIENG = "33.07.13.2013"
 YEAR = dt.date.today().year + 1
 
-REFUSED = "Usulan ini tidak melibatkan desa atau wilayah dalam cakupan Anda."
+#: Another village is told the proposal is not found: it learns nothing, not even that it
+#: exists.
+REFUSED = "Usulan kerja sama tidak ditemukan."
 GATE = "Keputusan musyawarah belum dicatat"
 STALE = "Usulan ini telah diubah oleh orang lain sejak Anda membukanya."
 
@@ -221,8 +223,8 @@ def test_proposal_from_draft_to_awaiting_deliberation(new_page):
     expect(outsider.locator("main")).not_to_contain_text(MARKER)
     for path in (f"/kerja-sama/{pid}", f"/kerja-sama/{pid}/ubah", f"/kerja-sama/{pid}/versi"):
         response = visit(outsider, path)
-        assert response.status == 403, path
-        expect(outsider.locator("main h1")).to_have_text("Akses ditolak")
+        assert response.status == 404, path
+        expect(outsider.locator("main h1")).to_have_text("Tidak ditemukan")
         expect(outsider.locator("main .lead")).to_have_text(REFUSED)
         expect(outsider.locator("main")).not_to_contain_text(MARKER)
 
