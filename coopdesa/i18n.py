@@ -14,6 +14,22 @@ BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustu
          "September", "Oktober", "November", "Desember")
 
 
+def parse_date(value: object, field: str, errors: dict[str, list[str]]) -> dt.date | None:
+    """An ISO date (YYYY-MM-DD) from a form, a query string or JSON. Empty gives None; a
+    bad value gives None and an Indonesian message under ``field`` in ``errors``."""
+    from flask_babel import gettext as _
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors[field] = [_("Tanggal tidak valid; gunakan format TTTT-BB-HH.")]
+        return None
+
+
 def local_today() -> dt.date:
     """Today in the configured time zone (COOPDESA_TIMEZONE, Asia/Jakarta by default), not
     the server's: a term ends on the village's calendar day."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -52,6 +53,21 @@ class IsolatedClient(FlaskClient):
         # Buffered, so a streamed body is read while its request context still exists.
         kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@contextmanager
+def count_statements():
+    """Collect the SQL statements sent while the block runs (for constant-query tests)."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def database_url(tmp_path_factory) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -25,22 +24,9 @@ from tests.conftest import (
     PASSWORD,
     SEMBUNGAN,
     WONOSOBO,
+    count_statements,
 )
 from tests.factories import ActorFactory, AdminFactory, UserFactory
-
-
-@contextmanager
-def count_statements():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def signed_in(app, user):

@@ -19,7 +19,15 @@ from coopdesa.extensions import db
 from coopdesa.proposals import operations as ops
 from coopdesa.proposals.models import Notification, Proposal
 from coopdesa.proposals.states import State
-from tests.conftest import DIENG, GARUNG, KEJAJAR, SEMBUNGAN, TIENG, IsolatedClient
+from tests.conftest import (
+    DIENG,
+    GARUNG,
+    KEJAJAR,
+    SEMBUNGAN,
+    TIENG,
+    IsolatedClient,
+    count_statements,
+)
 from tests.factories import AdminFactory, BkadFactory, UserFactory
 
 SECTIONS = {
@@ -226,16 +234,8 @@ def test_jurisdiction_log_filters_and_paginates_in_constant_queries(app, client,
     login(people["auditor"])
 
     def count_queries(url: str) -> tuple[int, str]:
-        statements: list[str] = []
-
-        def listener(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with count_statements() as statements:
             response = client.get(url)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
         assert response.status_code == 200
         return len(statements), response.get_data(as_text=True)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
 
@@ -27,6 +25,7 @@ from tests.conftest import (
     MIROTO,
     SEMBUNGAN,
     WONOSOBO,
+    count_statements,
 )
 from tests.factories import UserFactory
 
@@ -45,20 +44,6 @@ def _word_index(app):
     words = [{"word": w, "code": code} for code, key in rows for w in name_words(key)]
     db.session.execute(sa.insert(RegionWord), words)
     db.session.commit()
-
-
-@contextmanager
-def count_statements():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
 def codes(regions) -> list[str]:

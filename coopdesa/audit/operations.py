@@ -19,6 +19,7 @@ from coopdesa.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from coopdesa.db import utcnow
 from coopdesa.errors import ValidationError
 from coopdesa.extensions import db
+from coopdesa.i18n import parse_date
 
 SYSTEM_LABEL = "sistem"
 
@@ -237,12 +238,7 @@ class AuditFilters:
         if proposal:
             out.proposal = proposal.upper()
         for key in ("date_from", "date_to"):
-            raw = (args.get(key) or "").strip()
-            if raw:
-                try:
-                    setattr(out, key, dt.date.fromisoformat(raw))
-                except ValueError:
-                    errors[key] = [_("Tanggal tidak valid; gunakan format TTTT-BB-HH.")]
+            setattr(out, key, parse_date(args.get(key), key, errors))
         if out.date_from and out.date_to and out.date_to < out.date_from:
             errors["date_to"] = [_("Tanggal akhir harus sama dengan atau sesudah tanggal "
                                    "awal.")]

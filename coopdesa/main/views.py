@@ -33,7 +33,7 @@ def index():
     notices = db.session.scalars(
         sa.select(Notification)
         .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(10)).all()
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(5)).all()
     unread = db.session.scalar(
         sa.select(sa.func.count(Notification.id))
         .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))) or 0

@@ -23,7 +23,7 @@ from coopdesa.audit import operations as audit
 from coopdesa.db import utcnow
 from coopdesa.errors import ConflictError, NotFoundError, ValidationError
 from coopdesa.extensions import db
-from coopdesa.i18n import local_today
+from coopdesa.i18n import local_today, parse_date
 from coopdesa.proposals import sections as S
 from coopdesa.proposals.models import (
     PARTY_ROLE_LABELS,
@@ -471,7 +471,7 @@ def update_sections(proposal: Proposal, user: User, data: dict[str, Any], *,
             values["bidang"] = sorted(set(chosen))
     for key in ("start_date", "end_date"):
         if key in data:
-            values[key] = _date(data[key], key, errors)
+            values[key] = parse_date(data[key], key, errors)
     start = values.get("start_date", proposal.start_date)
     end = values.get("end_date", proposal.end_date)
     if start and end and end <= start and "end_date" not in errors:
@@ -494,18 +494,6 @@ def update_sections(proposal: Proposal, user: User, data: dict[str, Any], *,
                                    else k for k in new))),
                      before=old, after={**new, "_version": proposal.version})
     return proposal
-
-
-def _date(value: Any, field: str, errors: dict) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        errors[field] = [_("Tanggal tidak valid; gunakan format TTTT-BB-HH.")]
-        return None
 
 
 # --- lifecycle -----------------------------------------------------------------------------
@@ -669,7 +657,7 @@ def transition(proposal: Proposal, user: User | None, name: str, *,
                                     "Pasal 147 (huruf a sampai i).")) from None
         errors: dict[str, list[str]] = {}
         today = today or local_today()
-        day = _date(ended_on, "ended_on", errors) or today
+        day = parse_date(ended_on, "ended_on", errors) or today
         if errors:
             raise ValidationError(errors["ended_on"][0], fields=errors)
         if day > today:

@@ -18,7 +18,7 @@ from coopdesa import access
 from coopdesa.accounts.models import Role, User
 from coopdesa.errors import ValidationError
 from coopdesa.extensions import db
-from coopdesa.i18n import local_today
+from coopdesa.i18n import local_today, parse_date
 from coopdesa.proposals.models import Bidang, Kind, Proposal, ProposalParty
 from coopdesa.proposals.states import State
 from coopdesa.regions.operations import code_within, normalize_code
@@ -81,12 +81,7 @@ class ProposalFilters:
             else:
                 errors["actor"] = [_("Pihak tidak dikenal.")]
         for key in ("date_from", "date_to"):
-            raw = (args.get(key) or "").strip()
-            if raw:
-                try:
-                    setattr(out, key, dt.date.fromisoformat(raw))
-                except ValueError:
-                    errors[key] = [_("Tanggal tidak valid; gunakan format TTTT-BB-HH.")]
+            setattr(out, key, parse_date(args.get(key), key, errors))
         text = (args.get("q") or "").strip()
         out.text = text[:200] or None
         sort = args.get("sort") or "updated"
