@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
+from werkzeug.routing import IntegerConverter
 
 from coopdesa import config as config_module
 from coopdesa import extensions as ext
@@ -17,6 +18,14 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 
 __version__ = "0.1.0"
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        from coopdesa.db import MAX_ID
+
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _asset_dir(name: str) -> str:
@@ -38,6 +47,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("COOPDESA_INSTANCE_PATH") or None,
         instance_relative_config=True,
     )
+    # Every <int:...> in a route is bounded like a primary key: a larger number names
+    # nothing (404) instead of overflowing the database driver.
+    app.url_map.converters["int"] = BoundedIntegerConverter
     app.config.from_object(config_class)
     if config:
         app.config.update(config)

@@ -42,6 +42,16 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
+#: The largest id a primary key holds on every engine (PostgreSQL INTEGER); a larger number
+#: in a URL, a filter or JSON can name nothing and must not reach the database.
+MAX_ID = 2**31 - 1
+
+
+def is_id(value: object) -> bool:
+    """Whether ``value`` is an int that could be a primary key."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def str_enum(enum_cls: type, length: int) -> sa.Enum:
     """A portable enum column storing the members' values as strings (no native type)."""
     return sa.Enum(enum_cls, native_enum=False, length=length,

@@ -16,7 +16,7 @@ from argon2.exceptions import VerificationError
 from flask_babel import gettext as _
 
 from coopdesa.accounts.models import DESA_ROLES, ApiToken, Bkad, Role, User, password_hasher
-from coopdesa.db import utcnow
+from coopdesa.db import is_id, utcnow
 from coopdesa.errors import NotFoundError, ValidationError
 from coopdesa.extensions import db
 from coopdesa.regions.models import Region
@@ -152,7 +152,7 @@ def reset_password(user: User, new: str) -> None:
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id) if is_id(user_id) else None
     if user is None:
         raise NotFoundError(_("Pengguna tidak ditemukan."))
     return user
@@ -247,7 +247,7 @@ def update_bkad(bkad: Bkad, *, name: str, desa_codes: list[str], decree: str | N
 
 
 def get_bkad(bkad_id: int) -> Bkad:
-    bkad = db.session.get(Bkad, bkad_id)
+    bkad = db.session.get(Bkad, bkad_id) if is_id(bkad_id) else None
     if bkad is None:
         raise NotFoundError(_("BKAD tidak ditemukan."))
     return bkad

@@ -12,6 +12,7 @@ from lokal import parse_npwp, parse_phone
 
 from coopdesa.accounts.models import Role, User
 from coopdesa.actors.models import Actor, ActorCategory, ActorKind
+from coopdesa.db import is_id
 from coopdesa.errors import ConflictError, NotFoundError, ValidationError
 from coopdesa.extensions import db
 from coopdesa.regions.models import Region
@@ -166,7 +167,7 @@ def update_actor(actor: Actor, data: dict[str, Any], *, expected_version: int | 
 
 
 def get_actor(actor_id: int) -> Actor:
-    actor = db.session.get(Actor, actor_id)
+    actor = db.session.get(Actor, actor_id) if is_id(actor_id) else None
     if actor is None:
         raise NotFoundError(_("Pihak tidak ditemukan."))
     return actor

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from coopdesa.audit.models import GENESIS_HASH, AuditEntry, AuditHead
-from coopdesa.db import utcnow
+from coopdesa.db import is_id, utcnow
 from coopdesa.errors import ValidationError
 from coopdesa.extensions import db
 from coopdesa.i18n import parse_date
@@ -260,7 +260,8 @@ class AuditFilters:
             conds.append(AuditEntry.action.like(escaped + "%", escape="\\"))
         if self.proposal:
             if self.proposal.isdigit():
-                conds.append(AuditEntry.proposal_id == int(self.proposal))
+                number = int(self.proposal)
+                conds.append(AuditEntry.proposal_id == number if is_id(number) else sa.false())
             else:
                 conds.append(AuditEntry.proposal_id == sa.select(Proposal.id).where(
                     Proposal.ref == self.proposal).scalar_subquery())

@@ -20,7 +20,7 @@ from coopdesa.accounts.models import Bkad, User, bkad_desa
 from coopdesa.actors.models import Actor, ActorKind
 from coopdesa.actors.operations import get_actor, village_actor
 from coopdesa.audit import operations as audit
-from coopdesa.db import utcnow
+from coopdesa.db import is_id, utcnow
 from coopdesa.errors import ConflictError, NotFoundError, ValidationError
 from coopdesa.extensions import db
 from coopdesa.i18n import local_today, parse_date
@@ -72,7 +72,7 @@ def _text(value: Any, field: str, *, limit: int = MAX_TEXT) -> str | None:
 
 
 def get_proposal(proposal_id: int) -> Proposal:
-    proposal = db.session.get(Proposal, proposal_id)
+    proposal = db.session.get(Proposal, proposal_id) if is_id(proposal_id) else None
     if proposal is None:
         raise NotFoundError(_("Usulan kerja sama tidak ditemukan."))
     return proposal
@@ -720,7 +720,7 @@ def add_comment(proposal: Proposal, user: User, body: str, *, section: str | Non
     if section and section not in S.SECTION_BY_KEY and section != "parties":
         raise _fail("section", _("Bagian yang dikomentari tidak dikenal."))
     if parent_id is not None:
-        parent = db.session.get(ProposalComment, parent_id)
+        parent = db.session.get(ProposalComment, parent_id) if is_id(parent_id) else None
         if parent is None or parent.proposal_id != proposal.id:
             raise _fail("parent_id", _("Komentar yang dibalas tidak ada dalam usulan ini."))
         section = parent.section
@@ -741,7 +741,7 @@ def add_comment(proposal: Proposal, user: User, body: str, *, section: str | Non
 
 
 def _own_comment(comment_id: int, proposal: Proposal) -> ProposalComment:
-    comment = db.session.get(ProposalComment, comment_id)
+    comment = (db.session.get(ProposalComment, comment_id) if is_id(comment_id) else None)
     if comment is None or comment.proposal_id != proposal.id:
         raise NotFoundError(_("Komentar tidak ditemukan."))
     return comment

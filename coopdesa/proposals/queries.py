@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from coopdesa import access
 from coopdesa.accounts.models import Role, User
+from coopdesa.db import is_id
 from coopdesa.errors import ValidationError
 from coopdesa.extensions import db
 from coopdesa.i18n import local_today, parse_date
@@ -76,7 +77,7 @@ class ProposalFilters:
                 setattr(out, key, code)
         raw = (args.get("actor") or "").strip()
         if raw:
-            if raw.isdigit():
+            if raw.isdigit() and is_id(int(raw)):
                 out.actor_id = int(raw)
             else:
                 errors["actor"] = [_("Pihak tidak dikenal.")]
