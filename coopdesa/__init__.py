@@ -175,9 +175,12 @@ def _register_blueprints(app: Flask) -> None:
     import coopdesa.api.openapi
     import coopdesa.audit.api
     import coopdesa.audit.models
+    import coopdesa.deliberations.models
+    import coopdesa.files.models
     import coopdesa.proposals.api
-    import coopdesa.proposals.models  # noqa: F401
-    import coopdesa.regions.api  # noqa: F401
+    import coopdesa.proposals.models
+    import coopdesa.regions.api
+    import coopdesa.sustainability.models  # noqa: F401
     from coopdesa.accounts.views import bp as accounts_bp
     from coopdesa.actors.views import bp as actors_bp
     from coopdesa.api import bp as api_bp

@@ -131,7 +131,9 @@ def app(tmp_path_factory, _fast_password_hashing):
 
 
 def _clean_tables() -> None:
-    keep = {"region", "region_word", "alembic_version"}
+    # Reference data the migrations seed stays; everything a test made goes.
+    keep = {"region", "region_word", "alembic_version", "quorum_rule",
+            "sustainability_criterion"}
     for table in reversed(db.metadata.sorted_tables):
         if table.name not in keep:
             db.session.execute(table.delete())
