@@ -268,6 +268,18 @@ def _transition_forms(proposal: Proposal) -> list[tuple[Any, TransitionForm]]:
     return out
 
 
+#: Other areas (deliberations, sustainability, ...) show their part of a proposal on its
+#: page by registering a function (proposal, user) -> (template name, context) or None;
+#: the function does its own queries, the template only renders what it is given.
+DETAIL_PANELS: list = []
+
+
+def detail_panel(fn):
+    """Register ``fn`` as a panel of the proposal page (see DETAIL_PANELS)."""
+    DETAIL_PANELS.append(fn)
+    return fn
+
+
 def _render_detail(proposal: Proposal, *, status: int = 200,
                    comment_form: CommentForm | None = None,
                    failed_transition: tuple[str, TransitionForm] | None = None,
@@ -311,6 +323,8 @@ def _render_detail(proposal: Proposal, *, status: int = 200,
                     and access.can(current_user, Action.READ_AUDIT, proposal)),
         editing=editing, replying=replying, confirm=ConfirmForm(formdata=None),
         funding_total=sum(f.amount for p in proposal.parties for f in p.funding),
+        panels=[panel for panel in (fn(proposal, current_user) for fn in DETAIL_PANELS)
+                if panel is not None],
     ), status
 
 
