@@ -25,7 +25,7 @@ translations: $(VENV)/.installed
 run: install
 	$(BIN)/flask coopdesa init
 	@echo "coopdesa berjalan di http://$(HOST):$(PORT)  (Ctrl+C untuk berhenti)"
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/waitress-serve --listen=$(HOST):$(PORT) --threads=8 wsgi:app
 
 # The whole suite on SQLite, then on PostgreSQL when COOPDESA_TEST_DATABASE_URL is set.
 test: install
