@@ -175,19 +175,24 @@ def _register_blueprints(app: Flask) -> None:
     import coopdesa.api.openapi
     import coopdesa.audit.api
     import coopdesa.audit.models
+    import coopdesa.deliberations.api
     import coopdesa.deliberations.models
     import coopdesa.files.models
     import coopdesa.proposals.api
     import coopdesa.proposals.models
     import coopdesa.regions.api
-    import coopdesa.sustainability.models  # noqa: F401
+    import coopdesa.sustainability.api
+    import coopdesa.sustainability.models
+    import coopdesa.sustainability.operations  # noqa: F401  (registers the agree guard)
     from coopdesa.accounts.views import bp as accounts_bp
     from coopdesa.actors.views import bp as actors_bp
     from coopdesa.api import bp as api_bp
     from coopdesa.audit.views import bp as audit_bp
+    from coopdesa.deliberations.views import bp as deliberations_bp
     from coopdesa.main.views import bp as main_bp
     from coopdesa.proposals.views import bp as proposals_bp
     from coopdesa.regions.views import bp as regions_bp
+    from coopdesa.sustainability.views import bp as sustainability_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -195,6 +200,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(actors_bp)
     app.register_blueprint(proposals_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(sustainability_bp)
+    app.register_blueprint(deliberations_bp)
     app.register_blueprint(api_bp)
     ext.csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to ride on
 

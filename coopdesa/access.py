@@ -341,3 +341,138 @@ def proposal_scope_clause(user: User) -> sa.ColumnElement[bool]:
         return sa.and_(not_draft,
                        party_where(code_within(ProposalParty.desa_code, user.jurisdiction_code)))
     return sa.false()
+
+
+# --- sustainability (seed 002) ---------------------------------------------------------------
+# Assessments and stakeholder maps belong to a proposal; rules on them are asked with the
+# targets below (so that the rule sees the proposal even before the record exists).
+
+class AssessmentOf:
+    """Target for rules on the sustainability assessments of ``proposal``."""
+
+    __tablename__ = "assessment"
+
+    def __init__(self, proposal) -> None:
+        self.proposal = proposal
+
+
+class StakeholderMapOf:
+    """Target for rules on the stakeholder map of ``proposal``."""
+
+    __tablename__ = "stakeholder_map"
+
+    def __init__(self, proposal) -> None:
+        self.proposal = proposal
+
+
+@rule("assessment", Action.VIEW, Action.LIST)
+def _assessment_read(user: User, target: AssessmentOf) -> str | None:
+    return _proposal_view(user, target.proposal)  # whoever reads the proposal (auditors too)
+
+
+@rule("assessment", Action.CREATE)
+def _assessment_create(user: User, target: AssessmentOf) -> str | None:
+    """A secretary of a party village (also on a draft), the proposal's reviewer once it
+    has been submitted (the BKAD for antar_desa, the village's THIRD_PARTY_REVIEWER_ROLE
+    for pihak_ketiga), or an admin; auditors only read."""
+    proposal = target.proposal
+    unreadable = _proposal_view(user, proposal)
+    if unreadable is not None:
+        return unreadable
+    if user.role == Role.AUDITOR:
+        return _("Auditor hanya dapat membaca penilaian keberlanjutan.")
+    if _proposal_author(user, proposal) is None:
+        return None
+    if _proposal_review(user, proposal) is None:
+        return None
+    return _("Penilaian keberlanjutan dibuat oleh sekretaris desa pihak atau oleh penelaah "
+             "usulan ini (BKAD, atau Ketua BPD/Kepala Desa untuk kerja sama dengan pihak "
+             "ketiga).")
+
+
+@rule("stakeholder_map", Action.VIEW)
+def _stakeholder_read(user: User, target: StakeholderMapOf) -> str | None:
+    return _proposal_view(user, target.proposal)
+
+
+@rule("stakeholder_map", Action.EDIT)
+def _stakeholder_edit(user: User, target: StakeholderMapOf) -> str | None:
+    proposal = target.proposal
+    unreadable = _proposal_view(user, proposal)
+    if unreadable is not None:
+        return unreadable
+    if _proposal_author(user, proposal) is None:
+        return None
+    return _("Pemetaan pemangku kepentingan disusun oleh sekretaris desa pihak.")
+
+
+@rule("criterion", Action.VIEW, Action.LIST)
+def _criterion_read(user: User, target: Any) -> str | None:
+    return None  # every signed-in role reads the checklist
+
+
+@rule("criterion", Action.CREATE, Action.EDIT, Action.MANAGE)
+def _criterion_manage(user: User, target: Any) -> str | None:
+    return _("Hanya administrator yang dapat mengelola kriteria keberlanjutan.")
+
+
+# --- musyawarah (deliberations) --------------------------------------------------------------
+# A meeting is read by whoever may read a proposal on its agenda, by the roles of its
+# villages and by auditors of their region; it is recorded by the secretary of the village
+# (Musyawarah Desa) or, for a musyawarah antar-Desa, by a secretary of one of its villages
+# or a member of the BKAD reviewing a proposal on its agenda. Targets are Meeting objects
+# (also unsaved ones, while being recorded) or the string "meeting".
+
+def _meeting_villages(user: User, meeting) -> bool:
+    codes = set(meeting.desa_codes)
+    if user.role in DESA_ROLES:
+        return user.desa_code in codes
+    if user.role == Role.BKAD:
+        return bool(user.bkad and codes & user.bkad.desa_codes)
+    if user.role == Role.AUDITOR:
+        return any(covers_region(user, c) for c in codes)
+    return False
+
+
+@rule("meeting", Action.VIEW)
+def _meeting_view(user: User, meeting) -> str | None:
+    if isinstance(meeting, str):
+        return None
+    if _meeting_villages(user, meeting):
+        return None
+    if any(_proposal_view(user, item.proposal) is None for item in meeting.agenda):
+        return None
+    return _("Musyawarah ini tidak melibatkan desa atau wilayah dalam cakupan Anda.")
+
+
+@rule("meeting", Action.CREATE, Action.EDIT)
+def _meeting_record(user: User, meeting) -> str | None:
+    from coopdesa.deliberations.models import MeetingKind
+
+    if user.role == Role.AUDITOR:
+        return _("Auditor hanya dapat membaca catatan musyawarah.")
+    if isinstance(meeting, str):  # may this role record meetings at all?
+        if user.role in (Role.SEKRETARIS, Role.BKAD):
+            return None
+        return _("Musyawarah dicatat oleh sekretaris desa atau pengurus BKAD.")
+    if meeting.kind == MeetingKind.MUSYAWARAH_DESA:
+        if user.role == Role.SEKRETARIS and user.desa_code == meeting.desa_code:
+            return None
+        return _("Musyawarah Desa dicatat oleh sekretaris desa yang bersangkutan.")
+    if user.role == Role.SEKRETARIS and user.desa_code in meeting.desa_codes:
+        return None
+    if user.role == Role.BKAD and user.bkad_id is not None and any(
+            item.proposal.bkad_id == user.bkad_id for item in meeting.agenda):
+        return None
+    return _("Musyawarah antar-Desa dicatat oleh pengurus BKAD yang menelaah usulannya atau "
+             "oleh sekretaris desa pihak.")
+
+
+@rule("quorum_rule", Action.VIEW, Action.LIST)
+def _quorum_read(user: User, target: Any) -> str | None:
+    return None
+
+
+@rule("quorum_rule", Action.MANAGE, Action.EDIT)
+def _quorum_manage(user: User, target: Any) -> str | None:
+    return _("Hanya administrator yang dapat mengubah aturan kuorum.")

@@ -46,11 +46,15 @@ EXPECTED_SOURCES = {
     "end": {S.ACTIVE},
     "withdraw": {S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.CHANGES_REQUESTED,
                  S.AWAITING_DELIBERATION},
+    # The effects of a musyawarah decision, performed by the system.
+    "deliberation_reject": {S.AWAITING_DELIBERATION},
+    "deliberation_changes": {S.AWAITING_DELIBERATION},
 }
 EXPECTED_TARGET = {
     "submit": S.SUBMITTED, "start_review": S.IN_REVIEW, "request_changes": S.CHANGES_REQUESTED,
     "approve": S.AWAITING_DELIBERATION, "reject": S.REJECTED, "agree": S.AGREED,
     "sign": S.SIGNED, "activate": S.ACTIVE, "end": S.ENDED, "withdraw": S.WITHDRAWN,
+    "deliberation_reject": S.REJECTED, "deliberation_changes": S.CHANGES_REQUESTED,
 }
 #: What each transition needs from the user to succeed once it is allowed.
 ARGS = {
@@ -59,9 +63,9 @@ ARGS = {
     "withdraw": {"text": "Musyawarah Desa Dieng membatalkan rencana."},
     "end": {"ground": "a", "text": "Disepakati para pihak."},
 }
-#: The deliberation and signing modules do not exist yet: their gates refuse everyone.
+#: Without musyawarah records (and signed documents) the gates refuse everyone.
 GATES = {
-    "agree": "Keputusan musyawarah belum dicatat",
+    "agree": "Usulan belum disetujui dalam musyawarah",
     "sign": "Penandatanganan dicatat melalui dokumen kerja sama",
 }
 ROLES = ("admin", "sek_party", "sek_other", "bkad_reviewing", "bkad_other", "ketua_bpd",
@@ -88,7 +92,8 @@ def test_state_machine_is_the_documented_one():
         assert spec.sources == EXPECTED_SOURCES[name], name
         assert spec.target == EXPECTED_TARGET[name], name
     assert {n for n, t in TRANSITIONS.items() if t.needs_text} == {
-        "request_changes", "reject", "end", "withdraw"}
+        "request_changes", "reject", "end", "withdraw", "deliberation_reject",
+        "deliberation_changes"}
 
 
 def expected_outcome(role: str, name: str, state: State) -> str:
@@ -295,7 +300,7 @@ def test_the_system_performs_only_the_clock_and_gated_steps(app, name):
     source = sorted(EXPECTED_SOURCES[name])[0]
     proposal = H.set_state(scenario.proposal, source)
     before = H.counts(proposal.id)
-    if name in ("activate", "end"):
+    if name in ("activate", "end", "deliberation_reject", "deliberation_changes"):
         ops.transition(proposal, None, name, **ARGS.get(name, {}))
         db.session.commit()
         assert scenario.reload().state == EXPECTED_TARGET[name]

@@ -585,6 +585,319 @@ SCHEMAS.update({
 })
 
 
+# --- sustainability (coopdesa.sustainability.api) -------------------------------------------
+_CRITERION_PROPS: dict[str, Any] = {
+    "code": {"type": "string", "pattern": "^[A-Z0-9][A-Z0-9-]{0,39}$"},
+    "dimension": {"type": "string", "enum": ["ekologi", "sosial_ekonomi", "komunitas",
+                                             "kelembagaan", "prinsip"]},
+    "label": {"type": "string", "maxLength": 200},
+    "description": {"type": "string", "maxLength": 5000},
+    "applies_to": {"type": "string",
+                   "enum": ["all", "antar_desa", "pihak_ketiga", "pihak_ketiga_desa"],
+                   "description": "pihak_ketiga_desa: a third-party cooperation on the "
+                                  "village's initiative."},
+    "is_critical": {"type": "boolean",
+                    "description": "A score of 0 on it fails the assessment."},
+    "position": {"type": "integer", "minimum": 0, "maximum": 10000},
+    "is_active": {"type": "boolean"},
+}
+_VERDICTS = ["pass", "pass_with_conditions", "fail"]
+SCHEMAS.update({
+    "Criterion": {
+        "type": "object",
+        "required": ["id", "code", "dimension", "label", "applies_to", "is_critical",
+                     "is_active"],
+        "properties": {"id": {"type": "integer"}, "dimension_label": {"type": "string"},
+                       **_CRITERION_PROPS},
+    },
+    "CriterionList": {"type": "object", "required": ["items"],
+                      "properties": {"items": {"type": "array",
+                                               "items": {"$ref": "#/components/schemas/"
+                                                                 "Criterion"}}}},
+    "CriterionInput": {
+        "type": "object", "additionalProperties": False,
+        "required": ["code", "dimension", "label", "description"],
+        "properties": _CRITERION_PROPS,
+    },
+    "CriterionUpdate": {"type": "object", "additionalProperties": False,
+                        "properties": _CRITERION_PROPS},
+    "AssessmentAnswer": {
+        "type": "object",
+        "required": ["criterion_id", "code", "score"],
+        "properties": {
+            "criterion_id": {"type": "integer"}, "code": {"type": "string"},
+            "dimension": {"type": "string"}, "label": {"type": "string"},
+            "is_critical": {"type": "boolean"},
+            "score": {"type": "integer", "minimum": 0, "maximum": 3},
+            "evidence": _nullable_string, "mitigation": _nullable_string,
+            "attachment": {"type": ["object", "null"], "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"},
+                "content_type": {"type": "string"}, "size": {"type": "integer"}}},
+        },
+    },
+    "Assessment": {
+        "type": "object",
+        "required": ["id", "proposal_id", "number", "verdict", "reasons", "signed_name",
+                     "signed_at"],
+        "properties": {
+            "id": {"type": "integer"}, "proposal_id": {"type": "integer"},
+            "number": {"type": "integer", "minimum": 1},
+            "verdict": {"type": "string", "enum": _VERDICTS},
+            "verdict_label": {"type": "string"},
+            "reasons": {"type": "array", "items": {"type": "string"},
+                        "description": "Why, in Indonesian (as stored)."},
+            "assessor": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "username": {"type": "string"},
+                "full_name": {"type": "string"}}},
+            "signed_name": {"type": "string"}, "signed_office": _nullable_string,
+            "signed_at": {"type": "string", "format": "date-time"},
+            "answers": {"type": "array",
+                        "items": {"$ref": "#/components/schemas/AssessmentAnswer"}},
+        },
+    },
+    "AssessmentList": {
+        "type": "object", "required": ["items", "criteria"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Assessment"}},
+            "criteria": {"type": "array", "description": "The criteria a new assessment "
+                                                         "of this proposal must answer.",
+                         "items": {"$ref": "#/components/schemas/Criterion"}},
+        },
+    },
+    "AssessmentInput": {
+        "type": "object", "additionalProperties": False,
+        "required": ["answers", "signed_name"],
+        "properties": {
+            "answers": {
+                "type": "object", "description": "Per criterion code.",
+                "additionalProperties": {
+                    "type": "object", "additionalProperties": False, "required": ["score"],
+                    "properties": {
+                        "score": {"type": "integer", "minimum": 0, "maximum": 3},
+                        "evidence": {"type": ["string", "null"], "maxLength": 5000},
+                        "mitigation": {"type": ["string", "null"], "maxLength": 5000},
+                        "attachment": {
+                            "type": ["object", "null"],
+                            "description": "A PDF, PNG or JPEG (checked by content).",
+                            "required": ["content_base64"],
+                            "properties": {"filename": {"type": "string"},
+                                           "content_base64": {"type": "string"}}},
+                    },
+                },
+            },
+            "signed_name": {"type": "string", "maxLength": 120},
+            "signed_office": {"type": ["string", "null"], "maxLength": 120},
+        },
+    },
+    "StakeholderEntry": {
+        "type": "object",
+        "required": ["name", "group_kind"],
+        "properties": {
+            "id": {"type": "integer"},
+            "actor_id": {"type": ["integer", "null"]},
+            "name": {"type": "string", "maxLength": 200},
+            "group_kind": {"type": "string",
+                           "enum": [k.value for k in ActorKind if k != ActorKind.DESA]},
+            "roles": {"type": "array", "items": {"type": "string", "enum": [
+                "perencanaan", "penerima_manfaat", "utusan_bpd_bkad", "peserta_musyawarah",
+                "penyusunan_peraturan"]}},
+            "notes": {"type": ["string", "null"], "maxLength": 2000},
+        },
+    },
+    "StakeholderMap": {
+        "type": "object", "required": ["proposal_id", "version", "answers", "entries"],
+        "properties": {
+            "proposal_id": {"type": "integer"},
+            "version": {"type": "integer", "minimum": 0},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+            "answers": {"type": "array", "items": {"type": "string"}, "minItems": 7,
+                        "maxItems": 7,
+                        "description": "Answers to seed 002's seven mapping questions."},
+            "entries": {"type": "array",
+                        "items": {"$ref": "#/components/schemas/StakeholderEntry"}},
+        },
+    },
+    "StakeholderMapInput": {
+        "type": "object", "additionalProperties": False, "required": ["version"],
+        "properties": {
+            "version": {"type": "integer", "minimum": 0},
+            "answers": {"type": "array", "maxItems": 7,
+                        "items": {"type": ["string", "null"], "maxLength": 5000}},
+            "entries": {"type": "array", "maxItems": 100,
+                        "items": {"$ref": "#/components/schemas/StakeholderEntry"}},
+        },
+    },
+})
+
+
+# --- musyawarah (coopdesa.deliberations) ---------------------------------------------------
+_MEETING_KINDS = ["musyawarah_desa", "musyawarah_antar_desa"]
+_ELEMENTS = ["pemerintah_desa", "bpd", "tokoh_adat", "tokoh_agama", "tokoh_masyarakat",
+             "tokoh_pendidikan", "kelompok_tani", "kelompok_nelayan", "kelompok_perajin",
+             "kelompok_perempuan", "perlindungan_anak", "masyarakat_miskin", "lainnya",
+             "delegasi_desa"]
+_OUTCOMES = ["agreed", "agreed_with_changes", "rejected", "postponed"]
+_ATTENDEE: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "element", "gender"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "maxLength": 120},
+        "element": {"type": "string", "enum": _ELEMENTS,
+                    "description": "delegasi_desa only in a musyawarah antar-Desa."},
+        "element_note": {"type": ["string", "null"], "maxLength": 120,
+                         "description": "Required for element lainnya."},
+        "gender": {"type": "string", "enum": ["L", "P"]},
+        "desa_code": {"type": ["string", "null"],
+                      "description": "One of the meeting's villages (defaults to the desa "
+                                     "of a Musyawarah Desa)."},
+        "invited": {"type": "boolean", "default": True},
+        "present": {"type": "boolean", "default": False},
+        "is_observer": {"type": "boolean", "default": False,
+                        "description": "Observers never vote nor count for the quorum."},
+    },
+}
+_AGENDA_ITEM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "proposal_id": {"type": "integer"},
+        "proposal_ref": {"type": "string"}, "position": {"type": "integer"},
+        "method": {"type": ["string", "null"], "enum": ["mufakat", "vote", None]},
+        "ballot": {"type": ["string", "null"], "enum": ["terbuka", "tertutup", None]},
+        "votes": {"type": "object", "properties": {
+            "for": {"type": "integer"}, "against": {"type": "integer"},
+            "abstain": {"type": "integer"}}},
+        "outcome": {"type": ["string", "null"], "enum": _OUTCOMES + [None]},
+        "outcome_label": _nullable_string,
+        "changes": {"type": "array", "items": {"type": "string"}},
+        "notes": _nullable_string,
+        "decided_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+_SIGNATORY_PROPS = {k: {"type": ["string", "null"], "maxLength": 120}
+                    for k in ("signed_chair", "signed_secretary", "signed_kepala_desa",
+                              "signed_participant")}
+SCHEMAS.update({
+    "Meeting": {
+        "type": "object",
+        "required": ["id", "kind", "held_at", "quorum", "attendees", "agenda"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": _MEETING_KINDS},
+            "kind_label": {"type": "string"},
+            "title": {"type": "string"},
+            "desa_code": _nullable_string,
+            "villages": {"type": "array", "items": {"type": "string"}},
+            "held_at": {"type": "string", "format": "date-time"},
+            "place": {"type": "string"}, "organiser": {"type": "string"},
+            "chair_name": {"type": "string"}, "secretary_name": {"type": "string"},
+            "notes": _nullable_string,
+            "adjourned": {"type": "boolean",
+                          "description": "Held and adjourned for want of quorum."},
+            "quorum": {"type": "object", "properties": {
+                "numerator": {"type": "integer"}, "denominator": {"type": "integer"},
+                "voting_invited": {"type": "integer"}, "voting_present": {"type": "integer"},
+                "needed": {"type": "integer"}, "met": {"type": "boolean"},
+                "text": {"type": "string"}}},
+            "gender_counts": {"type": "object", "properties": {
+                "invited": {"type": "object", "properties": {"L": {"type": "integer"},
+                                                             "P": {"type": "integer"}}},
+                "present": {"type": "object", "properties": {"L": {"type": "integer"},
+                                                             "P": {"type": "integer"}}}}},
+            "attendees": {"type": "array", "items": {
+                "allOf": [{"type": "object", "properties": {"id": {"type": "integer"}}},
+                          {**_ATTENDEE, "additionalProperties": True}]}},
+            "agenda": {"type": "array", "items": _AGENDA_ITEM},
+            "signatories": {"type": "object", "properties": {
+                k: _nullable_string for k in ("chair", "secretary", "kepala_desa",
+                                              "participant")}},
+            "scan": {"type": ["object", "null"], "properties": {
+                "original_name": {"type": "string"}, "content_type": {"type": "string"},
+                "size": {"type": "integer"}, "sha256": {"type": "string"},
+                "download_url": {"type": "string"}}},
+            "version": {"type": "integer"},
+            "created_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "MeetingCreate": {
+        "type": "object",
+        "required": ["kind", "held_at", "place", "chair_name", "secretary_name",
+                     "proposal_ids"],
+        "additionalProperties": False,
+        "properties": {
+            "kind": {"type": "string", "enum": _MEETING_KINDS},
+            "held_at": {"type": "string", "examples": ["2026-03-12T09:00"],
+                        "description": "ISO date-time; without offset: local time."},
+            "place": {"type": "string", "maxLength": 200},
+            "organiser": {"type": ["string", "null"], "maxLength": 200,
+                          "description": "Default: BPD Desa <name>, or the BKAD."},
+            "chair_name": {"type": "string", "maxLength": 120},
+            "secretary_name": {"type": "string", "maxLength": 120},
+            "desa_code": {"type": ["string", "null"],
+                          "description": "Musyawarah Desa: the village."},
+            "villages": {"type": "array", "items": {"type": "string"},
+                         "description": "Musyawarah antar-Desa: 2+ desa codes."},
+            "proposal_ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1},
+            "notes": {"type": ["string", "null"]},
+            **_SIGNATORY_PROPS,
+        },
+    },
+    "AttendanceInput": {
+        "type": "object", "required": ["attendees"], "additionalProperties": False,
+        "properties": {"attendees": {"type": "array", "items": _ATTENDEE, "maxItems": 500}},
+    },
+    "DecisionInput": {
+        "type": "object", "required": ["method", "outcome"], "additionalProperties": False,
+        "properties": {
+            "method": {"type": "string", "enum": ["mufakat", "vote"]},
+            "ballot": {"type": ["string", "null"], "enum": ["terbuka", "tertutup", None],
+                       "description": "Required for a vote."},
+            "votes_for": {"type": "integer", "minimum": 0},
+            "votes_against": {"type": "integer", "minimum": 0},
+            "votes_abstain": {"type": "integer", "minimum": 0},
+            "outcome": {"type": "string", "enum": _OUTCOMES},
+            "changes": {"type": "array", "items": {"type": "string"},
+                        "description": "Required for agreed_with_changes."},
+            "notes": {"type": ["string", "null"]},
+        },
+    },
+    "AdjournInput": {"type": "object", "additionalProperties": False,
+                     "properties": {"notes": {"type": ["string", "null"]}}},
+    "SignatoriesInput": {"type": "object", "additionalProperties": False,
+                         "properties": _SIGNATORY_PROPS},
+    "ProposalMeetings": {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Meeting"}},
+            "gate": {"type": "object", "properties": {
+                "satisfied": {"type": "boolean"},
+                "message": _nullable_string,
+                "needs": {"type": "array", "items": {"type": "object", "properties": {
+                    "kind": {"type": "string", "enum": _MEETING_KINDS},
+                    "desa_code": _nullable_string, "label": {"type": "string"},
+                    "satisfied": {"type": "boolean"}, "status": {"type": "string"},
+                    "meeting_id": {"type": ["integer", "null"]}}}},
+            }},
+        },
+    },
+    "QuorumRule": {
+        "type": "object",
+        "properties": {"meeting_kind": {"type": "string", "enum": _MEETING_KINDS},
+                       "numerator": {"type": "integer"}, "denominator": {"type": "integer"},
+                       "basis": {"type": "string"}},
+    },
+    "QuorumRuleList": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/QuorumRule"}}}},
+    "QuorumRuleInput": {
+        "type": "object", "required": ["numerator", "denominator"],
+        "additionalProperties": False,
+        "properties": {"numerator": {"type": "integer", "minimum": 1, "maximum": 100},
+                       "denominator": {"type": "integer", "minimum": 1, "maximum": 100},
+                       "basis": {"type": "string", "maxLength": 300}},
+    },
+})
+
+
 _ERROR_RESPONSES = {
     400: "Permintaan tidak dapat dipahami.",
     401: "Token tidak ada atau tidak berlaku.",

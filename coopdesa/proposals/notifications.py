@@ -31,6 +31,9 @@ _TRANSITION_MESSAGES = {
     "activate": "Kerja sama {ref} \u201c{title}\u201d mulai berlaku.",
     "end": "Kerja sama {ref} \u201c{title}\u201d telah berakhir.",
     "withdraw": "Usulan {ref} \u201c{title}\u201d ditarik oleh penyusunnya.",
+    "deliberation_reject": "Usulan {ref} \u201c{title}\u201d ditolak dalam musyawarah.",
+    "deliberation_changes": "Usulan {ref} \u201c{title}\u201d disepakati musyawarah dengan "
+                            "perubahan; perbaiki lalu ajukan kembali.",
 }
 
 

@@ -545,10 +545,11 @@ def validate_for_submission(proposal: Proposal) -> dict[str, list[str]]:
 
 
 def _deliberation_gate(proposal: Proposal) -> str | None:
-    # Replaced by the deliberation records (musyawarah desa of each party village, and the
-    # musyawarah antar-Desa): until they exist nothing may pass this gate.
-    return _("Keputusan musyawarah belum dicatat: usulan baru dapat disepakati setelah "
-             "Musyawarah Desa setiap desa pihak (dan musyawarah antar-Desa) menyetujuinya.")
+    """The Musyawarah Desa of every party village, and for antar_desa the musyawarah
+    antar-Desa, must have agreed (coopdesa.deliberations.operations.gate_refusal)."""
+    from coopdesa.deliberations.operations import gate_refusal
+
+    return gate_refusal(proposal)
 
 
 def _signing_gate(proposal: Proposal) -> str | None:

@@ -119,6 +119,11 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
     _t("withdraw", {State.DRAFT, State.SUBMITTED, State.IN_REVIEW, State.CHANGES_REQUESTED,
                     State.AWAITING_DELIBERATION}, State.WITHDRAWN, {Performer.AUTHOR},
        _l("Tarik usulan"), needs_text=True),
+    # The effects of a musyawarah decision (coopdesa.deliberations.operations).
+    _t("deliberation_reject", {State.AWAITING_DELIBERATION}, State.REJECTED,
+       {Performer.SYSTEM}, _l("Ditolak dalam musyawarah"), needs_text=True),
+    _t("deliberation_changes", {State.AWAITING_DELIBERATION}, State.CHANGES_REQUESTED,
+       {Performer.SYSTEM}, _l("Disepakati musyawarah dengan perubahan"), needs_text=True),
 )}
 
 Guard = Callable[["Proposal"], "str | None"]
