@@ -16,9 +16,10 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from coopdesa.deliberations.models import MEETING_KIND_LABELS, OUTCOME_LABELS
@@ -89,3 +90,14 @@ class AttendanceMarker(FlaskForm):
     """Only the CSRF token; the rows are read from the request by the view."""
 
     add_rows = HiddenField()
+
+
+class QuorumRuleForm(FlaskForm):
+    """An admin's change of one meeting kind's quorum ratio."""
+
+    numerator = IntegerField(_l("Pembilang"), validators=[
+        InputRequired(_l("Wajib diisi.")), NumberRange(1, 100, _l("Antara 1 dan 100."))])
+    denominator = IntegerField(_l("Penyebut"), validators=[
+        InputRequired(_l("Wajib diisi.")), NumberRange(1, 100, _l("Antara 1 dan 100."))])
+    basis = StringField(_l("Dasar aturan"), validators=[Optional(), Length(max=300)])
+    submit = SubmitField(_l("Simpan aturan"))

@@ -29,6 +29,7 @@ from coopdesa.deliberations.forms import (
     AttendanceMarker,
     DecisionForm,
     MeetingForm,
+    QuorumRuleForm,
     ScanForm,
     SignatoriesForm,
 )
@@ -336,3 +337,38 @@ def download_scan(meeting_id: int):
                          max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- quorum rules (admin) ------------------------------------------------------------------
+
+@bp.route("/kuorum", methods=["GET", "POST"])
+@login_required
+def quorum_rules():
+    """The quorum ratio per meeting kind: data an admin may change (guidance is two thirds);
+    meetings already recorded keep the ratio they were recorded with."""
+    rules = {kind: ops.current_rule(kind) for kind in MeetingKind}
+    may_manage = access.can(current_user, Action.MANAGE, next(iter(rules.values())))
+    forms = {}
+    for kind, rule in rules.items():
+        posted = request.method == "POST" and request.form.get("kind") == kind.value
+        form = QuorumRuleForm(prefix=kind.value, formdata=request.form if posted else None)
+        if not posted:
+            form.numerator.data, form.denominator.data = rule.numerator, rule.denominator
+            form.basis.data = rule.basis
+        forms[kind] = form
+        if posted and may_manage and form.validate():
+            try:
+                ops.set_quorum_rule(current_user, kind.value, {
+                    "numerator": form.numerator.data, "denominator": form.denominator.data,
+                    "basis": form.basis.data or ""})
+            except ValidationError as error:
+                db.session.rollback()
+                _place(form, error)
+            else:
+                db.session.commit()
+                flash(_("Aturan kuorum %(kind)s disimpan.", kind=kind.label), "success")
+                return redirect(url_for("deliberations.quorum_rules"))
+        elif posted and not may_manage:
+            access.require(current_user, Action.MANAGE, rules[kind])
+    return render_template("deliberations/quorum_rules.html", rules=rules, forms=forms,
+                           may_manage=may_manage)
