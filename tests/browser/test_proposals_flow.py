@@ -32,7 +32,7 @@ YEAR = dt.date.today().year + 1
 #: Another village is told the proposal is not found: it learns nothing, not even that it
 #: exists.
 REFUSED = "Usulan kerja sama tidak ditemukan."
-GATE = "Keputusan musyawarah belum dicatat"
+GATE = "Usulan belum disetujui dalam musyawarah"
 STALE = "Usulan ini telah diubah oleh orang lain sejak Anda membukanya."
 
 SCOPE_V1 = "Pembangunan embung, perawatan saluran, dan pembagian air setiap musim kemarau."
