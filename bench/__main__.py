@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import proposals, regions
+from bench import documents, proposals, regions
 
-BENCHMARKS = {"regions": regions.main, "proposals": proposals.main}
+BENCHMARKS = {"regions": regions.main, "proposals": proposals.main,
+              "documents": documents.main}
 
 
 def main(argv: list[str]) -> int:

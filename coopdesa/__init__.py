@@ -70,6 +70,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    from coopdesa.documents import pdf, render
+
+    pdf.init_app(app)
+    render.warn_if_slow(app.logger)
     _register_security_headers(app)
     _register_input_guard(app)
 
@@ -177,6 +181,8 @@ def _register_blueprints(app: Flask) -> None:
     import coopdesa.audit.models
     import coopdesa.deliberations.api
     import coopdesa.deliberations.models
+    import coopdesa.documents.api
+    import coopdesa.documents.models
     import coopdesa.files.models
     import coopdesa.proposals.api
     import coopdesa.proposals.models
@@ -189,6 +195,8 @@ def _register_blueprints(app: Flask) -> None:
     from coopdesa.api import bp as api_bp
     from coopdesa.audit.views import bp as audit_bp
     from coopdesa.deliberations.views import bp as deliberations_bp
+    from coopdesa.documents.views import bp as documents_bp
+    from coopdesa.documents.views import public_bp as verify_bp
     from coopdesa.main.views import bp as main_bp
     from coopdesa.proposals.views import bp as proposals_bp
     from coopdesa.regions.views import bp as regions_bp
@@ -202,6 +210,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(sustainability_bp)
     app.register_blueprint(deliberations_bp)
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(verify_bp)
     app.register_blueprint(api_bp)
     ext.csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to ride on
 

@@ -476,3 +476,15 @@ def _quorum_read(user: User, target: Any) -> str | None:
 @rule("quorum_rule", Action.MANAGE, Action.EDIT)
 def _quorum_manage(user: User, target: Any) -> str | None:
     return _("Hanya administrator yang dapat mengubah aturan kuorum.")
+
+
+# --- documents -------------------------------------------------------------------------------
+
+@rule("agreement_document", Action.EXPORT)
+def _document_export(user: User, target: Any) -> str | None:
+    """The auditor's export bundle: auditors (their jurisdiction, by proposal_scope_clause)
+    and admins."""
+    if user.role == Role.AUDITOR:
+        return None if user.jurisdiction_code else _(
+            "Akun auditor Anda belum memiliki wilayah yurisdiksi.")
+    return _("Ekspor dokumen kerja sama dilakukan oleh auditor wilayah dan administrator.")

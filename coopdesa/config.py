@@ -84,6 +84,19 @@ class Config:
 
     ALLOW_DEMO = True
 
+    # Documents (coopdesa.documents): worker processes rendering PDFs (0: in the calling
+    # process, without a time limit), the time and address-space limit of one render.
+    RENDER_WORKERS = int(os.environ.get("COOPDESA_RENDER_WORKERS", "2"))
+    RENDER_TIMEOUT = float(os.environ.get("COOPDESA_RENDER_TIMEOUT", "60"))
+    RENDER_MEMORY_MB = int(os.environ.get("COOPDESA_RENDER_MEMORY_MB", "2048"))
+    #: Paper of documents unless a user picks another: "f4" (215 x 330 mm) or "a4".
+    DEFAULT_PAPER = os.environ.get("COOPDESA_PAPER", "f4")
+    #: The public address printed on final documents and encoded in their QR codes, e.g.
+    #: https://coopdesa.wonosobokab.go.id (default: the address of the signing request).
+    PUBLIC_URL = os.environ.get("COOPDESA_PUBLIC_URL")
+    #: Requests to the public verification page per client address.
+    VERIFY_RATE_LIMIT = os.environ.get("COOPDESA_VERIFY_RATE_LIMIT", "30 per minute;300 per hour")
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -99,6 +112,8 @@ class TestingConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
+    RENDER_WORKERS = 0
+    PUBLIC_URL = "https://coopdesa.example"
 
 
 class ProductionConfig(Config):

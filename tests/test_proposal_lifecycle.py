@@ -66,7 +66,7 @@ ARGS = {
 #: Without musyawarah records (and signed documents) the gates refuse everyone.
 GATES = {
     "agree": "Usulan belum disetujui dalam musyawarah",
-    "sign": "Penandatanganan dicatat melalui dokumen kerja sama",
+    "sign": "Belum ditandatangani oleh",
 }
 ROLES = ("admin", "sek_party", "sek_other", "bkad_reviewing", "bkad_other", "ketua_bpd",
          "kepala_desa", "auditor")

@@ -898,6 +898,84 @@ SCHEMAS.update({
 })
 
 
+_SIGNATURE = {
+    "type": "object",
+    "required": ["id", "party_id", "signer_name", "method", "signed_on", "number"],
+    "properties": {
+        "id": {"type": "integer"}, "party_id": {"type": "integer"}, "party": {"type": "string"},
+        "signer_name": {"type": "string"}, "signer_office": {"type": "string"},
+        "method": {"type": "string", "enum": ["basah", "elektronik"]},
+        "signed_on": {"type": "string", "format": "date"}, "place": {"type": "string"},
+        "number": {"type": "string"}, "evidence_sha256": _nullable_string,
+    },
+}
+_DOCUMENT = {
+    "type": ["object", "null"],
+    "properties": {
+        "code": {"type": "string"}, "verify_url": {"type": "string"},
+        "version": {"type": "integer"}, "paper": {"type": "string", "enum": ["f4", "a4"]},
+        "enacted_on": {"type": "string", "format": "date"}, "enacted_place": {"type": "string"},
+        "sha256": _nullable_string, "rendered": {"type": "boolean"},
+        "render_error": _nullable_string, "scan_sha256": _nullable_string,
+    },
+}
+SCHEMAS.update({
+    "SigningState": {
+        "type": "object",
+        "required": ["proposal_id", "state", "signatures", "unsigned_parties", "document"],
+        "properties": {
+            "proposal_id": {"type": "integer"}, "state": {"type": "string"},
+            "signatures": {"type": "array", "items": _SIGNATURE},
+            "unsigned_parties": {"type": "array", "items": {
+                "type": "object", "properties": {"party_id": {"type": "integer"},
+                                                 "name": {"type": "string"}}}},
+            "document": _DOCUMENT,
+        },
+    },
+    "SignatureInput": {
+        "type": "object", "additionalProperties": False,
+        "required": ["party_id", "number", "signed_on", "place", "method"],
+        "properties": {
+            "party_id": {"type": "integer"},
+            "signer_name": {"type": "string", "maxLength": 120,
+                            "description": "Default: the party's signatory."},
+            "signer_office": {"type": "string", "maxLength": 120},
+            "number": {"type": "string", "maxLength": 80,
+                       "description": "The party's own number for the document."},
+            "signed_on": {"type": "string", "format": "date"},
+            "place": {"type": "string", "maxLength": 120},
+            "method": {"type": "string", "enum": ["basah", "elektronik"]},
+            "paper": {"type": "string", "enum": ["f4", "a4"],
+                      "description": "Paper of the final PDF (used by the last signature)."},
+            "evidence_base64": {"type": "string",
+                                "description": "The electronically signed PDF (elektronik)."},
+            "evidence_filename": {"type": "string", "maxLength": 200},
+        },
+    },
+    "Verification": {
+        "type": "object",
+        "required": ["code", "title", "numbers", "parties", "status", "sha256"],
+        "properties": {
+            "code": {"type": "string"}, "title": {"type": "string"},
+            "kind": {"type": "string"}, "kind_label": {"type": "string"},
+            "numbers": {"type": "array", "items": {"type": "object", "properties": {
+                "party": {"type": "string"}, "number": _nullable_string}}},
+            "year": {"type": "integer"},
+            "parties": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "role_label": {"type": "string"}}}},
+            "enacted_on": {"type": "string", "format": "date"},
+            "enacted_place": {"type": "string"},
+            "start": _nullable_string, "end": _nullable_string,
+            "status": {"type": "string", "enum": ["signed", "active", "ended", "replaced"]},
+            "status_label": {"type": "string"},
+            "ended_on": _nullable_string, "end_ground": _nullable_string,
+            "sha256": _nullable_string,
+            "matches": {"type": "boolean",
+                        "description": "Present when ?sha256= was given."},
+        },
+    },
+})
+
 _ERROR_RESPONSES = {
     400: "Permintaan tidak dapat dipahami.",
     401: "Token tidak ada atau tidak berlaku.",

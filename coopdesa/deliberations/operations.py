@@ -693,6 +693,19 @@ class GateNeed:
                  when=_local(self.item.meeting.held_at))
 
 
+def _entered_deliberation_at(proposal: Proposal) -> dt.datetime | None:
+    """When the proposal last entered awaiting_deliberation: its state change while it is
+    there; afterwards (agreed, and the signing gate) the approving review's time."""
+    if proposal.state == State.AWAITING_DELIBERATION:
+        return proposal.state_changed_at
+    from coopdesa.proposals.models import Judgment, ProposalReview
+
+    return db.session.scalar(
+        sa.select(sa.func.max(ProposalReview.created_at))
+        .where(ProposalReview.proposal_id == proposal.id,
+               ProposalReview.judgment == Judgment.APPROVE))
+
+
 def _valid_decisions(proposal: Proposal) -> list[AgendaItem]:
     """Decisions on ``proposal`` taken by quorate, non-adjourned meetings since it last
     entered awaiting_deliberation (a decision on an earlier version does not count), newest
@@ -703,7 +716,7 @@ def _valid_decisions(proposal: Proposal) -> list[AgendaItem]:
                Meeting.adjourned.is_(False))
         .order_by(Meeting.held_at.desc(), AgendaItem.decided_at.desc(),
                   AgendaItem.id.desc())).all()
-    since = proposal.state_changed_at
+    since = _entered_deliberation_at(proposal)
     return [i for i in items if i.meeting.quorum_met
             and (since is None or i.decided_at is None or i.decided_at >= since)]
 

@@ -553,8 +553,11 @@ def _deliberation_gate(proposal: Proposal) -> str | None:
 
 
 def _signing_gate(proposal: Proposal) -> str | None:
-    return _("Penandatanganan dicatat melalui dokumen kerja sama: setiap pihak harus "
-             "menandatangani dokumen final terlebih dahulu.")
+    """Every party has signed, and the deliberation and sustainability gates still hold
+    (coopdesa.documents.operations.signing_refusal)."""
+    from coopdesa.documents.operations import signing_refusal
+
+    return signing_refusal(proposal)
 
 
 DELIBERATION_GUARD = add_guard("agree", _deliberation_gate)

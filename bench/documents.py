@@ -1,0 +1,148 @@
+"""Rendering agreements: a 4-page Peraturan Bersama Kepala Desa warm (target: at most
+150 ms at the median), memory over 300 renders in one process (target: growth under
+20 MiB), and the same through the worker pool the app uses."""
+
+from __future__ import annotations
+
+import io
+import resource
+import statistics
+import tempfile
+import time
+
+from bench.common import report, timed
+from coopdesa import create_app
+from coopdesa.documents import render as R
+
+REPEAT = 30
+MEMORY_RENDERS = 300
+
+
+def _village(code: str, name: str, position: int, role: str) -> dict:
+    return {
+        "position": position, "role": role, "role_label": role.title(), "is_village": True,
+        "name": f"Desa {name}", "actor_kind": "desa", "actor_kind_label": "Desa",
+        "desa_code": code,
+        "desa": {"code": code, "name": name, "kind": "desa", "kind_label": "Desa"},
+        "kecamatan": {"code": code[:8], "name": "Kejajar", "kind": "kecamatan",
+                      "kind_label": "Kecamatan"},
+        "kabupaten": {"code": code[:5], "name": "Wonosobo", "kind": "kabupaten",
+                      "kind_label": "Kabupaten"},
+        "address": "", "nib": "", "npwp": "",
+        "signatory_name": f"Kepala Desa {name}", "signatory_office": f"Kepala Desa {name}",
+        "delegates": ["Ketua BPD", "Tokoh masyarakat"],
+        "hak": ["Menerima bagian hasil usaha bersama sesuai kesepakatan.",
+                "Memperoleh laporan pelaksanaan setiap triwulan dari BKAD.",
+                "Mengusulkan perubahan melalui musyawarah antar-Desa."],
+        "kewajiban": ["Menyediakan dana penyertaan dari APB Desa tepat waktu.",
+                      "Menugaskan delegasi dalam BKAD.",
+                      "Menjaga kebersihan dan keamanan jalur di wilayahnya."],
+        "funding": [{"source": "apb_desa", "source_label": "APB Desa", "amount": 25_000_000,
+                     "apbdes_year": 2027, "description": "Penyertaan modal"}],
+        "funding_total": 25_000_000, "number": str(position + 3),
+        "signature": {"name": f"Kepala Desa {name}", "office": "Kepala Desa",
+                      "method": "basah", "method_label": "Tanda tangan basah",
+                      "signed_on": "2026-11-22", "place": "Dieng Kulon"},
+    }
+
+
+def sample_payload() -> dict:
+    """A two-village agreement of typical length (about four F4 pages)."""
+    para = ("Pengelolaan dilaksanakan secara terbuka, akuntabel dan partisipatif dengan "
+            "melibatkan kelompok sadar wisata, BUM Desa bersama dan masyarakat sekitar "
+            "jalur, serta dilaporkan secara berkala kepada para Kepala Desa.")
+    return {
+        "schema": "coopdesa.agreement/1", "ref": "KSD-2026-00042", "kind": "antar_desa",
+        "kind_label": "Kerja sama antar-Desa", "initiative": "desa",
+        "initiative_label": "Prakarsa desa",
+        "title": "Pengelolaan Bersama Jalur Pendakian Gunung Prau", "version": 2,
+        "state": "signed", "draft": False,
+        "kabupaten": {"code": "33.07", "name": "Wonosobo", "kind": "kabupaten",
+                      "kind_label": "Kabupaten"},
+        "bkad": {"name": "BKAD Dataran Tinggi Dieng"},
+        "sections": {
+            "menimbang": ["bahwa jalur pendakian Gunung Prau melintasi wilayah kedua desa "
+                          "dan perlu dikelola bersama untuk kesejahteraan masyarakat;",
+                          "bahwa kerja sama antar-Desa memperkuat BUM Desa bersama sesuai "
+                          "Pasal 92 Undang-Undang Nomor 6 Tahun 2014 tentang Desa;"],
+            "mengingat": ["Undang-Undang Nomor 6 Tahun 2014 tentang Desa;",
+                          "Peraturan Pemerintah Nomor 43 Tahun 2014;",
+                          "Peraturan Menteri Dalam Negeri Nomor 96 Tahun 2017;"],
+            "tujuan": [para], "ruang_lingkup": [para, para],
+            "bidang": ["Pengembangan usaha bersama yang dimiliki oleh Desa"],
+            "bidang_uraian": [], "tata_cara": [para, para, para], "perubahan": [para],
+            "perselisihan": [para, para], "analisis_biaya_manfaat": [],
+            "kerangka_acuan_kerja": [],
+        },
+        "period": {"start": "2027-01-01", "end": "2029-12-31"},
+        "parties": [_village("33.07.01.2004", "Dieng", 0, "pemrakarsa"),
+                    _village("33.07.01.2013", "Sembungan", 1, "mitra")],
+        "funding_total": 50_000_000,
+        "enactment": {"date": "2026-11-22", "place": "Dieng Kulon"},
+        "document": {"code": "7KQM-4TZX-2PVA",
+                     "verify_url": "https://coopdesa.example/verify/7KQM-4TZX-2PVA",
+                     "paper": "f4", "created": "2026-11-22T08:00:00+00:00"},
+    }
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def _pages(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def main() -> None:
+    from coopdesa.documents import operations as docs
+    from coopdesa.documents import pdf, records
+
+    print("Agreement rendering (WeasyPrint), one process; then the worker pool")
+    print(f"  HarfBuzz subsetting available: {R.harfbuzz_subset_available()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"ENV_NAME": "testing",
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/b.sqlite"})
+        with app.test_request_context():
+            data = sample_payload()
+            url = data["document"]["verify_url"]
+            final = records.agreement_job(
+                data, draft=False, paper="f4", qr=docs.qr_data_uri(url),
+                code=data["document"]["code"], verify_url=url,
+                attachments=[pdf.payload_attachment(data)])
+            draft = records.agreement_job(data, draft=True, paper="f4")
+        started = time.perf_counter()
+        first = R.render_now(final)
+        cold = 1000 * (time.perf_counter() - started)
+        print(f"  first render (cold: fonts, stylesheets) {cold:.0f} ms, {_pages(first)} pages, {len(first) / 1024:.0f} KiB")
+        report("final PDF/A-3b, warm, in process", timed(lambda: R.render_now(final), REPEAT))
+        report("draft, warm, in process", timed(lambda: R.render_now(draft), REPEAT))
+
+        before = _rss_mib()
+        samples = []
+        for i in range(MEMORY_RENDERS):
+            R.render_now(final)
+            if i % 50 == 49:
+                samples.append(_rss_mib())
+        print(f"  RSS over {MEMORY_RENDERS} renders: {before:.1f} -> {_rss_mib():.1f} MiB "
+              f"(growth {_rss_mib() - before:+.1f} MiB; every 50: "
+              f"{', '.join(f'{s:.0f}' for s in samples)})")
+
+        pool = R.RenderPool(workers=2, memory_mb=2048)
+        try:
+            pool.render(final, 120)
+            pool.render(final, 120)
+            report("final, through the pool (1 at a time)",
+                   timed(lambda: pool.render(final, 120), REPEAT, warmup=2))
+            count = 60
+            started = time.perf_counter()
+            for result in pool.imap([final] * count):
+                assert result.startswith(b"%PDF")
+            elapsed = time.perf_counter() - started
+            print(f"  pool of 2 workers, {count} renders: {count / elapsed:.1f} documents/s "
+                  f"(median single {statistics.median([elapsed / count * 2]) * 1000:.0f} ms)")
+        finally:
+            pool.reset()

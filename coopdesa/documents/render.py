@@ -1,0 +1,298 @@
+"""HTML to PDF with WeasyPrint, safely and fast.
+
+Safety: the only resources a document may load are ``data:`` URIs and files inside the
+app's own static/ folder (:class:`StaticOnlyFetcher`); everything else (http, file:// paths
+elsewhere, loopback, link-local, CSS ``url()``/``@import``, SVG images, ``rel=attachment``
+links) fetches nothing. User text reaches the templates escaped, so it cannot even ask.
+The HTML is capped in size, and rendering runs in worker processes with a time limit and
+an address-space limit, so a pathological document costs one worker, never the server.
+
+Speed: each process keeps one FontConfiguration and the parsed stylesheets (built once);
+HarfBuzz subsetting (Debian package libharfbuzz-subset0) is checked at start-up because
+WeasyPrint silently becomes 1.6-2x slower without it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes.util
+import logging
+import mimetypes
+import multiprocessing
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger(__name__)
+
+#: Largest HTML accepted for rendering (the longest legal proposal is far below this).
+MAX_HTML_BYTES = 3 * 1024 * 1024
+#: Stylesheets under static/css, applied in this order, then the paper's own.
+STYLESHEETS = ("pdf.css",)
+PAPER_SIZES = {"f4": "215mm 330mm", "a4": "A4"}
+#: PDF/A-3b keeps fonts embedded and allows the JSON attachment (ISO 19005-3).
+FINAL_VARIANT = "pdf/a-3b"
+#: Name of the sRGB output intent of final documents.
+SRGB = "coopdesa-srgb"
+
+
+class RenderError(Exception):
+    """The document could not be rendered; ``message`` says why in plain words."""
+
+
+@dataclass
+class RenderJob:
+    html: str
+    static_root: str
+    paper: str = "f4"
+    #: "pdf/a-3b" for a final document, None for drafts and records.
+    variant: str | None = None
+    #: (file name, bytes, description) embedded as PDF attachments (PDF/A-3: "Data").
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+
+# --- the fetcher ---------------------------------------------------------------------------
+
+def _static_file(url: str, root: Path) -> Path | None:
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    try:
+        path = Path(unquote(parts.path)).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
+    if not path.is_file() or not path.is_relative_to(root):
+        return None
+    return path
+
+
+def make_fetcher(static_root: str):
+    """A WeasyPrint URL fetcher that serves data: URIs and static/ files, nothing else."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    root = Path(static_root).resolve()
+
+    class StaticOnlyFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(timeout=1, allowed_protocols={"data", "file"},
+                             allow_redirects=False)
+            self.refused: list[str] = []
+
+        def fetch(self, url: str, headers: Any = None):
+            if url[:5].lower() == "data:":
+                return super().fetch(url, headers)
+            path = _static_file(url, root)
+            if path is None:
+                self.refused.append(url[:200])
+                raise ValueError(f"coopdesa renders only its own static files: {url[:200]}")
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path.as_uri(), body=path.read_bytes(),
+                                      headers={"Content-Type": content_type})
+
+    return StaticOnlyFetcher()
+
+
+# --- per-process resources -----------------------------------------------------------------
+
+@dataclass
+class _Resources:
+    fetcher: Any
+    font_config: Any
+    stylesheets: dict[str, list[Any]]
+    base_url: str
+    color_profiles: dict[str, Any]
+
+
+@lru_cache(maxsize=4)
+def _resources(static_root: str) -> _Resources:
+    """One FontConfiguration and the parsed stylesheets per process and static folder."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    root = Path(static_root).resolve()
+    fetcher = make_fetcher(str(root))
+    font_config = FontConfiguration()
+    css_dir = root / "css"
+    common = [CSS(filename=str(css_dir / name), url_fetcher=fetcher, font_config=font_config,
+                  base_url=(css_dir / name).as_uri())
+              for name in STYLESHEETS]
+    sheets = {
+        paper: common + [CSS(string=f"@page {{ size: {size}; }}", font_config=font_config,
+                             url_fetcher=fetcher)]
+        for paper, size in PAPER_SIZES.items()
+    }
+    return _Resources(fetcher, font_config, sheets, root.as_uri() + "/", _srgb_profiles())
+
+
+def _srgb_profiles() -> dict[str, Any]:
+    """The sRGB output intent PDF/A needs, read once. (WeasyPrint would open its own copy
+    of the profile on every render and never close it.)"""
+    from importlib.resources import files
+    from io import BytesIO
+
+    from weasyprint.css import ColorProfile
+
+    data = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+    return {SRGB: ColorProfile(BytesIO(data), "sRGB2014.icc", "relative-colorimetric",
+                               (["r"], ["g"], ["b"]))}
+
+
+# Drop fonts while the interpreter is whole: WeasyPrint's FontConfiguration frees them in
+# __del__, which fails noisily once module teardown has begun.
+atexit.register(_resources.cache_clear)
+
+
+def render_now(job: RenderJob) -> bytes:
+    """Render in this process (what a worker runs). Raises :class:`RenderError`."""
+    from weasyprint import HTML, Attachment
+
+    if len(job.html.encode("utf-8", "surrogatepass")) > MAX_HTML_BYTES:
+        raise RenderError("document too large to render")
+    if job.paper not in PAPER_SIZES:
+        raise RenderError(f"unknown paper {job.paper!r}")
+    res = _resources(job.static_root)
+    attachments = [
+        Attachment(string=data, name=name, description=description, url_fetcher=res.fetcher,
+                   relationship="Data")
+        for name, data, description in job.attachments
+    ]
+    try:
+        document = HTML(string=job.html, base_url=res.base_url, url_fetcher=res.fetcher)
+        intent: dict[str, Any] = {}
+        if job.variant:
+            intent = {"output_intent": SRGB, "color_profiles": res.color_profiles}
+        return document.write_pdf(
+            stylesheets=res.stylesheets[job.paper], font_config=res.font_config,
+            pdf_variant=job.variant, attachments=attachments or None,
+            uncompressed_pdf=False, optimize_images=True, **intent)
+    except RenderError:
+        raise
+    except Exception as exc:  # WeasyPrint raises many kinds; the caller needs one.
+        log.exception("rendering failed")
+        raise RenderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+# --- worker processes ----------------------------------------------------------------------
+
+def _init_worker(memory_mb: int) -> None:
+    """Bound the worker's address space, then warm it (fonts, stylesheets, imports)."""
+    if memory_mb > 0:
+        try:
+            import resource
+
+            limit = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ImportError, ValueError, OSError):  # pragma: no cover (not on Linux)
+            pass
+    import weasyprint  # noqa: F401
+
+
+def _run(job: RenderJob) -> bytes:
+    try:
+        return render_now(job)
+    except MemoryError:
+        raise RenderError("memory limit reached while rendering") from None
+
+
+class RenderPool:
+    """A small pool of spawned worker processes shared by the whole process (web threads,
+    the CLI, the export). ``render`` waits at most ``timeout`` seconds; a worker that runs
+    over is killed with the pool, which is rebuilt on the next call."""
+
+    def __init__(self, workers: int, memory_mb: int, max_tasks: int = 500) -> None:
+        self.workers = workers
+        self.memory_mb = memory_mb
+        self.max_tasks = max_tasks
+        self._pool: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self):
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("spawn")
+                self._pool = context.Pool(self.workers, initializer=_init_worker,
+                                          initargs=(self.memory_mb,),
+                                          maxtasksperchild=self.max_tasks)
+            return self._pool
+
+    def submit(self, job: RenderJob):
+        return self._get().apply_async(_run, (job,))
+
+    def wait(self, pending, timeout: float) -> bytes:
+        try:
+            return pending.get(timeout)
+        except multiprocessing.TimeoutError:
+            self.reset()
+            raise RenderError(f"rendering took longer than {timeout:g} s") from None
+
+    def render(self, job: RenderJob, timeout: float) -> bytes:
+        return self.wait(self.submit(job), timeout)
+
+    def reset(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+    def imap(self, jobs, chunksize: int = 1):
+        """Render ``jobs`` in order across the workers (the export's path)."""
+        return self._get().imap(_run, jobs, chunksize)
+
+
+_POOLS: dict[tuple[int, int], RenderPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def pool_for(workers: int, memory_mb: int) -> RenderPool:
+    with _POOLS_LOCK:
+        key = (workers, memory_mb)
+        if key not in _POOLS:
+            _POOLS[key] = RenderPool(workers, memory_mb)
+        return _POOLS[key]
+
+
+def shutdown_pools() -> None:
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.reset()
+
+
+def render(job: RenderJob, *, config: dict[str, Any] | None = None) -> bytes:
+    """Render ``job`` as the app is configured: in RENDER_WORKERS worker processes with
+    RENDER_TIMEOUT seconds, or in this process when RENDER_WORKERS is 0."""
+    if config is None:
+        from flask import current_app
+
+        config = current_app.config
+    workers = int(config.get("RENDER_WORKERS", 2))
+    if workers <= 0:
+        return render_now(job)
+    pool = pool_for(workers, int(config.get("RENDER_MEMORY_MB", 0)))
+    return pool.render(job, float(config.get("RENDER_TIMEOUT", 60)))
+
+
+# --- start-up check ------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def harfbuzz_subset_available() -> bool:
+    return ctypes.util.find_library("harfbuzz-subset") is not None
+
+
+def warn_if_slow(logger: logging.Logger) -> None:
+    if not harfbuzz_subset_available():
+        logger.warning(
+            "\n%s\nPERINGATAN / WARNING: libharfbuzz-subset is missing. WeasyPrint will "
+            "embed fonts without HarfBuzz subsetting and render PDFs 1.6-2x slower.\n"
+            "Install it: apt-get install libharfbuzz-subset0\n%s", "!" * 78, "!" * 78)
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
