@@ -117,7 +117,8 @@ def main() -> None:
         started = time.perf_counter()
         first = R.render_now(final)
         cold = 1000 * (time.perf_counter() - started)
-        print(f"  first render (cold: fonts, stylesheets) {cold:.0f} ms, {_pages(first)} pages, {len(first) / 1024:.0f} KiB")
+        print(f"  first render (cold: fonts, stylesheets) {cold:.0f} ms, "
+              f"{_pages(first)} pages, {len(first) / 1024:.0f} KiB")
         report("final PDF/A-3b, warm, in process", timed(lambda: R.render_now(final), REPEAT))
         report("draft, warm, in process", timed(lambda: R.render_now(draft), REPEAT))
 

@@ -304,3 +304,85 @@ def _demo_proposals() -> None:
     })
     ops.transition(homestay, sembungan, "submit")
     ops.transition(homestay, village_reviewer, "start_review")
+
+    # 5. Sampah wisata: deliberated, assessed, signed by both Kepala Desa and in force,
+    # with its final PDF and public verification code.
+    _signed_agreement(village, dieng, sembungan, bkad_user)
+
+
+def _signed_agreement(village, dieng: User, sembungan: User, bkad_user: User) -> None:
+    """An agreement carried through every gate by the operations, as the pages would."""
+    import datetime as dt
+
+    from coopdesa.deliberations import operations as meetings
+    from coopdesa.documents import operations as documents
+    from coopdesa.proposals import operations as ops
+    from coopdesa.sustainability import operations as sustainability
+
+    today = local_today()
+    this_year = today.year
+    sampah = ops.create_proposal(dieng, kind="antar_desa", initiative="desa",
+                                 title="Pengelolaan Bersama Sampah Kawasan Wisata Dieng",
+                                 partner_desa_codes=[VILLAGES["sembungan"]])
+    _fill(sampah, dieng, {
+        "menimbang": "bahwa sampah dari kunjungan wisata ke Telaga Cebong dan Bukit Sikunir "
+                     "mencemari lahan pertanian dan sumber air kedua desa;\nbahwa pengelolaan "
+                     "sampah lebih berdaya guna bila dilakukan bersama melalui BUM Desa "
+                     "Bersama;",
+        "tujuan": "Kawasan wisata bebas sampah dan pendapatan dari daur ulang bagi kedua "
+                  "desa.",
+        "ruang_lingkup": "Pengumpulan sampah di jalur wisata, pemilahan di tempat olah "
+                         "sampah terpadu, penjualan bahan daur ulang, dan penyuluhan warga.",
+        "bidang": ["kemasyarakatan", "usaha_bersama"],
+        "tata_cara": "BKAD menugaskan unit pengelola sampah; setiap desa menyediakan dua "
+                     "petugas; laporan keuangan dan kegiatan disampaikan setiap triwulan "
+                     "kepada para Kepala Desa.",
+        "start_date": f"{this_year}-01-01", "end_date": f"{this_year + 2}-12-31",
+        "perubahan": "Perubahan, penundaan, atau pembatalan dimusyawarahkan dalam "
+                     "musyawarah antar-Desa dan dituangkan dalam peraturan bersama "
+                     "perubahan.",
+    }, {
+        VILLAGES["dieng"]: village(VILLAGES["dieng"], "Slamet Budiono",
+                                   "Memperoleh 50% hasil penjualan bahan daur ulang.",
+                                   "Menyediakan lahan tempat olah sampah terpadu.",
+                                   1_001_000),
+        VILLAGES["sembungan"]: village(VILLAGES["sembungan"], "Wahyono",
+                                       "Memperoleh 50% hasil penjualan bahan daur ulang.",
+                                       "Menyediakan kendaraan pengangkut sampah.",
+                                       20_000_000),
+    })
+    ops.transition(sampah, dieng, "submit")
+    ops.transition(sampah, bkad_user, "start_review")
+    ops.transition(sampah, bkad_user, "approve")
+    held = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+
+    def deliberate(user: User, data: dict, element: str) -> None:
+        meeting = meetings.record_meeting(user, {
+            "held_at": held.isoformat(), "place": "Balai Desa", "proposal_ids": [sampah.id],
+            **data})
+        rows = [{"name": f"{name} ({code[-4:]})", "element": element, "gender": "LP"[i % 2],
+                 "desa_code": code, "invited": True, "present": True}
+                for code in meeting.desa_codes
+                for i, name in enumerate(("Sutrisno", "Siti Aminah", "Darmaji"))]
+        meetings.set_attendance(meeting, user, rows)
+        meetings.record_decision(meeting, user, meeting.agenda[0].id,
+                                 {"method": "mufakat", "outcome": "agreed"})
+
+    for code, user in ((VILLAGES["dieng"], dieng), (VILLAGES["sembungan"], sembungan)):
+        deliberate(user, {"kind": "musyawarah_desa", "desa_code": code,
+                          "chair_name": "Ketua BPD", "secretary_name": "Sekretaris BPD"},
+                   "bpd")
+    deliberate(bkad_user, {"kind": "musyawarah_antar_desa", "chair_name": "Bambang Sutrisno",
+                           "secretary_name": "Sekretaris BKAD",
+                           "villages": [VILLAGES["dieng"], VILLAGES["sembungan"]]},
+               "delegasi_desa")
+    answers = {c.code: {"score": 3, "evidence": "Dibahas dalam musyawarah; bukti terlampir."}
+               for c in sustainability.applicable_criteria(sampah)}
+    sustainability.create_assessment(sampah, dieng, answers, "Sri Wahyuni",
+                                     "Sekretaris Desa Dieng")
+    ops.transition(sampah, dieng, "agree")
+    for number, (party, user) in enumerate(zip(sampah.parties, (dieng, sembungan),
+                                               strict=True), start=1):
+        documents.record_signature(sampah, user, party.id, {
+            "number": str(number), "signed_on": today.isoformat(), "place": "Dieng Kulon",
+            "method": "basah"}, today=today)

@@ -264,6 +264,9 @@ def shutdown_pools() -> None:
         pool.reset()
 
 
+atexit.register(shutdown_pools)
+
+
 def render(job: RenderJob, *, config: dict[str, Any] | None = None) -> bytes:
     """Render ``job`` as the app is configured: in RENDER_WORKERS worker processes with
     RENDER_TIMEOUT seconds, or in this process when RENDER_WORKERS is 0."""
