@@ -487,4 +487,5 @@ def _document_export(user: User, target: Any) -> str | None:
     if user.role == Role.AUDITOR:
         return None if user.jurisdiction_code else _(
             "Akun auditor Anda belum memiliki wilayah yurisdiksi.")
-    return _("Ekspor dokumen kerja sama dilakukan oleh auditor wilayah dan administrator.")
+    return _("Ekspor dokumen kerja sama hanya dapat dilakukan oleh auditor wilayah dan "
+             "administrator.")

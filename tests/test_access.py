@@ -120,6 +120,7 @@ def world(app) -> World:
         "region:outside": db.session.get(Region, DIENG_KULON),
         "actor:class": Actor,
         "actor:kind_name": "actor",
+        "agreement_document:kind_name": "agreement_document",
         "actor:own_village": actor_ops.village_actor(DIENG),
         "actor:own_registered": registered({"name": "CV Kentang Dieng", "region_code": DIENG},
                                            users["sekretaris"]),
@@ -195,6 +196,9 @@ MATRIX = [
     ("bkad:own", "edit", ADMIN),
     ("bkad:own", "manage", ADMIN),
     ("bkad:outside", "manage", ADMIN),
+    # The auditor's export bundle of agreement documents (rows scoped by jurisdiction).
+    ("agreement_document:kind_name", "export", {"admin", "auditor"}),
+    ("agreement_document:kind_name", "manage", ADMIN),
     # API tokens: each user's own; the administrator's rights cover every token.
     ("api_token:class", "create", SIGNED_IN),
     ("api_token:own", "view", SIGNED_IN),
@@ -245,6 +249,7 @@ def _transient_world() -> World:
         "region:outside": dieng_kulon,
         "actor:class": Actor,
         "actor:kind_name": "actor",
+        "agreement_document:kind_name": "agreement_document",
         # a village actor is registered on first use, by nobody in particular
         "actor:own_village": actor(ActorKind.DESA, desa_code=DIENG, region_code=DIENG),
         "actor:own_registered": actor(owner=DIENG, by=users["sekretaris"], region_code=DIENG),
@@ -328,6 +333,7 @@ def test_matrix_holds_for_saved_objects(world, role):
     ("auditor", "bkad:outside", "view", "di luar wilayah tugas Anda"),
     ("sekretaris", "api_token:other", "delete", "milik pengguna lain"),
     ("sekretaris", "region:own_desa", "edit", "tidak tersedia untuk peran Anda"),
+    ("bkad", "agreement_document:kind_name", "export", "auditor wilayah dan administrator"),
 ])
 def test_refusals_say_why(transient_world, role, target, action, reason_part):
     user = transient_world.users[role]
