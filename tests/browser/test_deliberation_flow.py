@@ -12,6 +12,7 @@ of the database).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from zoneinfo import ZoneInfo
 
@@ -265,3 +266,53 @@ def test_two_musyawarah_desa_antar_desa_and_assessment_reach_agreed(new_page, fr
     # The read-only attendance names the village, not its code.
     expect(phone.locator("#hadir tbody tr", has_text="Suparman")).to_contain_text("Dieng")
     expect(phone.locator("#hadir")).not_to_contain_text(DIENG)
+
+    # 7. Issue 5: each village's secretary records its Kepala Desa's signature on the
+    # documents page; the last one signs the agreement and makes the final PDF, which the
+    # public verification page recognises byte for byte (and a changed copy it does not).
+    follow(dieng, lambda: dieng.locator("#dokumen").get_by_role(
+        "link", name="Buka dokumen dan penandatanganan").click())
+    expect(dieng.locator("main h1")).to_have_text(TITLE)
+    form = dieng.locator("form[action$='/tanda-tangan']")
+    expect(form).to_have_count(1)  # only its own village's signature
+    form.get_by_label("Nomor dokumen pihak ini").fill("")
+    form.get_by_label("Tempat penandatanganan").fill("Balai Desa Dieng")
+    follow(dieng, lambda: form.get_by_role("button", name="Simpan tanda tangan").click())
+    expect(dieng.locator("main")).to_contain_text("Nomor dokumen wajib diisi.")
+    form = dieng.locator("form[action$='/tanda-tangan']")
+    expect(form.get_by_label("Tempat penandatanganan")).to_have_value("Balai Desa Dieng")
+    form.get_by_label("Nomor dokumen pihak ini").fill("5")
+    follow(dieng, lambda: form.get_by_role("button", name="Simpan tanda tangan").click())
+    expect(dieng.locator(".alert-success")).to_contain_text("Tanda tangan dicatat.")
+
+    visit(sembungan, f"/dokumen/{pid}")
+    form = sembungan.locator("form[action$='/tanda-tangan']")
+    form.get_by_label("Nomor dokumen pihak ini").fill("6")
+    form.get_by_label("Tempat penandatanganan").fill("Balai Desa Sembungan")
+    follow(sembungan, lambda: form.get_by_role("button", name="Simpan tanda tangan").click())
+    expect(sembungan.locator(".alert-success")).to_contain_text(
+        "Semua pihak telah menandatangani")
+    code = sembungan.locator("main .verification-code").first.inner_text()
+    sha = sembungan.locator("main code.sha256").inner_text()
+    pdf = sembungan.request.get(f"{fresh_server}/dokumen/{pid}/naskah.pdf")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    assert hashlib.sha256(pdf.body()).hexdigest() == sha
+
+    visitor = new_page(viewport=PHONE, base_url=fresh_server)
+    visit(visitor, "/verify")
+    visitor.get_by_label("Kode verifikasi").fill(code.lower().replace("-", " "))
+    follow(visitor, lambda: visitor.get_by_role("button", name="Periksa").click())
+    expect(visitor.locator("main h1")).to_have_text("Dokumen terdaftar")
+    expect(visitor.locator("main")).to_contain_text("Nomor 5 Tahun")
+    expect(visitor.locator("main")).to_contain_text("Desa Sembungan")
+    expect(visitor.locator("main")).not_to_contain_text("Bambang")  # no reviewer names
+    assert_fits(visitor, "the verification page")
+    visitor.get_by_label("Berkas PDF yang ingin dicocokkan").set_input_files(
+        files=[{"name": "naskah.pdf", "mimeType": "application/pdf", "buffer": pdf.body()}])
+    follow(visitor, lambda: visitor.get_by_role("button", name="Cocokkan", exact=True).click())
+    expect(visitor.locator(".verify-result")).to_contain_text("COCOK: berkas ini sama persis")
+    changed = pdf.body()[:-40] + b"%" + b" " * 39
+    visitor.get_by_label("Berkas PDF yang ingin dicocokkan").set_input_files(
+        files=[{"name": "naskah.pdf", "mimeType": "application/pdf", "buffer": changed}])
+    follow(visitor, lambda: visitor.get_by_role("button", name="Cocokkan", exact=True).click())
+    expect(visitor.locator(".verify-result")).to_contain_text("TIDAK COCOK")
