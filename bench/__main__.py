@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import documents, proposals, regions
+from bench import documents, export, proposals, regions
 
 BENCHMARKS = {"regions": regions.main, "proposals": proposals.main,
-              "documents": documents.main}
+              "documents": documents.main, "export": export.main}
 
 
 def main(argv: list[str]) -> int:

@@ -195,6 +195,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopdesa.api import bp as api_bp
     from coopdesa.audit.views import bp as audit_bp
     from coopdesa.deliberations.views import bp as deliberations_bp
+    from coopdesa.documents.export_views import export_bp
     from coopdesa.documents.views import bp as documents_bp
     from coopdesa.documents.views import public_bp as verify_bp
     from coopdesa.main.views import bp as main_bp
@@ -212,6 +213,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(deliberations_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(verify_bp)
+    app.register_blueprint(export_bp)
     app.register_blueprint(api_bp)
     ext.csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to ride on
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from coopdesa.documents.cli import export_command
 from coopdesa.errors import DomainError
 from coopdesa.extensions import db
 
@@ -281,3 +282,6 @@ def remind_command(today_text: str | None) -> None:
     click.echo(f"Pemberitahuan dibuat: {counts['awaiting']} menunggu tindakan, "
                f"{counts['ending']} kerja sama segera berakhir; surel terkirim: "
                f"{counts['emailed']}.")
+
+
+coopdesa_cli.add_command(export_command)
