@@ -375,6 +375,32 @@ def test_hostile_markup_fetches_and_embeds_nothing(app, monkeypatch):
     assert b"root:" not in pdf
 
 
+def test_a_missing_harfbuzz_subset_library_is_warned_about_loudly(app, monkeypatch, caplog):
+    monkeypatch.setattr(R, "harfbuzz_subset_available", lambda: False)
+    with caplog.at_level("WARNING"):
+        R.warn_if_slow(app.logger)
+    assert "libharfbuzz-subset" in caplog.text and "1.6-2x slower" in caplog.text
+    caplog.clear()
+    monkeypatch.setattr(R, "harfbuzz_subset_available", lambda: True)
+    R.warn_if_slow(app.logger)
+    assert caplog.text == ""
+
+
+def test_minutes_pdf_from_the_meeting_page(app, login):
+    from coopdesa.deliberations.operations import meetings_of
+
+    s = D.agreed_antar_desa()
+    meeting = meetings_of(s.reload())[0]
+    client = login(s[f"sek:{DIENG}"])
+    page = client.get(f"/musyawarah/{meeting.id}").get_data(as_text=True)
+    assert f"/dokumen/musyawarah/{meeting.id}/berita-acara.pdf" in page
+    pdf = client.get(f"/dokumen/musyawarah/{meeting.id}/berita-acara.pdf")
+    assert pdf.status_code == 200 and "BERITA ACARA" in _text(pdf.data)
+    client.post("/keluar")
+    outsider = login(UserFactory(role="sekretaris", desa_code="33.07.01.2001"))
+    assert outsider.get(f"/dokumen/musyawarah/{meeting.id}/berita-acara.pdf").status_code == 404
+
+
 def test_oversized_input_is_refused_before_rendering(app):
     job = R.RenderJob(html="<p>" + "x" * (R.MAX_HTML_BYTES + 1) + "</p>",
                       static_root=app.static_folder)
