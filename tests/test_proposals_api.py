@@ -504,12 +504,14 @@ def _check(spec: dict, path: str, method: str, status: int, body) -> None:
 def test_every_proposal_route_is_documented(app, spec):
     routes = {r.rule for r in app.url_map.iter_rules()
               if r.rule.startswith(("/api/v1/proposals", "/api/v1/audit"))}
-    # The proposal's own endpoints, plus those the deliberation and sustainability areas
-    # hang under a proposal (meetings, assessments, stakeholders).
+    # The proposal's own endpoints, plus those the deliberation, sustainability and
+    # documents areas hang under a proposal.
     assert {"/api/v1/proposals/<int:proposal_id>/meetings",
             "/api/v1/proposals/<int:proposal_id>/assessments",
-            "/api/v1/proposals/<int:proposal_id>/stakeholders"} <= routes
-    assert len(routes) == 17
+            "/api/v1/proposals/<int:proposal_id>/stakeholders",
+            "/api/v1/proposals/<int:proposal_id>/signatures",
+            "/api/v1/proposals/<int:proposal_id>/document.pdf"} <= routes
+    assert len(routes) == 19
     methods = {(p, m) for p, ops_ in spec["paths"].items() for m in ops_}
     for pair in [("/proposals", "get"), ("/proposals", "post"),
                  ("/proposals/{proposal_id}", "patch"),
