@@ -419,3 +419,38 @@ def test_a_render_over_time_is_stopped_and_the_pool_recovers(app):
         assert pool.render(light, timeout=60).startswith(b"%PDF")
     finally:
         pool.reset()
+
+
+def test_an_agreement_signed_without_its_document_can_be_completed(app, login):
+    from coopdesa.proposals import operations as ops
+    from tests.factories import AdminFactory
+
+    s = D.agreed_antar_desa()
+    proposal = s.reload()
+    for index, party in enumerate(list(proposal.parties), start=1):
+        db.session.add(Signature(proposal_id=proposal.id, party_id=party.id,
+                                 signer_name="Kepala Desa", signer_office="Kepala Desa",
+                                 method="basah", signed_on=D.local_today(), place="Dieng",
+                                 number=str(index)))
+    db.session.commit()
+    ops.transition(s.reload(), AdminFactory(), "sign")  # an admin's bare transition
+    db.session.commit()
+    assert docs.document_of(s.proposal) is None
+    client = login(s[f"sek:{DIENG}"])
+    page = client.get(f"/dokumen/{s.proposal.id}").get_data(as_text=True)
+    assert "Buat dokumen final" in page
+    done = client.post(f"/dokumen/{s.proposal.id}/final")
+    assert done.status_code == 302
+    document = docs.document_of(s.reload())
+    assert document is not None and document.sha256
+    again = client.post(f"/dokumen/{s.proposal.id}/final", follow_redirects=True)
+    assert "sudah ada" in again.get_data(as_text=True)
+
+
+def test_a_forged_party_id_is_refused_with_a_message(app, login):
+    s = D.agreed_antar_desa()
+    client = login(s[f"sek:{DIENG}"])
+    response = client.post(f"/dokumen/{s.proposal.id}/tanda-tangan",
+                           data={"party_id": "<script>", "p-number": "1"})
+    assert response.status_code == 422
+    assert "Pihak itu tidak ada pada usulan ini." in response.get_data(as_text=True)

@@ -168,6 +168,7 @@ def record_signature(proposal: Proposal, user: Any, party_id: Any, data: dict[st
     """Record one party's signature; the last one signs the agreement (:func:`finalise`).
     Refuses, changing nothing, anything incomplete, stale or not the user's to record."""
     access.require(user, Action.VIEW, proposal)
+    _lock(proposal)
     if proposal.state != State.AGREED:
         raise ConflictError(
             _("Tanda tangan dicatat setelah usulan disepakati dalam musyawarah; status usulan "
@@ -247,14 +248,30 @@ def record_signature(proposal: Proposal, user: Any, party_id: Any, data: dict[st
     return signature
 
 
+def _lock(proposal: Proposal) -> None:
+    """Serialise signers of one proposal (PostgreSQL row lock; SQLite serialises writers
+    anyway), so that two last signatures at once cannot both miss finalising."""
+    db.session.execute(sa.select(Proposal.id).where(Proposal.id == proposal.id)
+                       .with_for_update())
+    db.session.refresh(proposal, ["state"])
+
+
 def finalise(proposal: Proposal, user: Any, *, paper: Paper = Paper.F4,
              today: dt.date | None = None, render_now: bool = True) -> AgreementDocument:
     """Sign the agreement: the ``sign`` transition (its guard checks the signatures and the
     gates), the frozen document, activation if its term has begun, and the final PDF.
-    A failed render leaves the agreement signed and the document waiting for a retry."""
+    A failed render leaves the agreement signed and the document waiting for a retry.
+    Also completes an agreement moved to ``signed`` without its document (an admin's bare
+    ``sign`` transition)."""
     from coopdesa.proposals.operations import transition
 
-    transition(proposal, None, "sign")
+    if document_of(proposal) is not None:
+        raise ConflictError(_("Dokumen final kerja sama ini sudah ada."))
+    if proposal.state == State.AGREED:
+        transition(proposal, None, "sign")
+    elif proposal.state not in FINAL_DOCUMENT_STATES or unsigned_parties(proposal):
+        raise ConflictError(signing_refusal(proposal) or _(
+            "Dokumen final dibuat setelah semua pihak menandatangani."))
     signatures = signatures_of(proposal)
     last = max(signatures.values(), key=lambda s: (s.signed_on, s.id))
     document = AgreementDocument(
@@ -277,7 +294,8 @@ def finalise(proposal: Proposal, user: Any, *, paper: Paper = Paper.F4,
                         "enacted_on": document.enacted_on.isoformat(),
                         "paper": document.paper.value})
     today = today or local_today()
-    if proposal.start_date is not None and proposal.start_date <= today:
+    if proposal.state == State.SIGNED and proposal.start_date is not None and (
+            proposal.start_date <= today):
         transition(proposal, None, "activate")
     if render_now:
         try_render(document)

@@ -59,7 +59,7 @@ def _place(form, error: DomainError) -> None:
     placed = False
     for name, messages in (error.fields or {}).items():
         field = form._fields.get(name)
-        if field is not None:
+        if field is not None and field.type != "HiddenField":
             field.errors = list(field.errors or []) + list(messages)
             placed = True
     if not placed:
@@ -151,6 +151,9 @@ def _render_page(proposal: Proposal, *, status: int = 200,
         scan_form=scan_form or ScanForm(formdata=None),
         render_form=RenderForm(formdata=None),
         may_attach=document is not None and access.can(current_user, Action.PROPOSE, proposal),
+        may_complete=document is None and proposal.state in (
+            State.AGREED, *ops.FINAL_DOCUMENT_STATES) and not ops.unsigned_parties(proposal)
+        and access.can(current_user, Action.PROPOSE, proposal),
         papers=list(Paper), reviewed=bool(proposal.submitted_at),
         verify_url=ops.verify_url(document.code) if document else None,
     ), status
@@ -195,6 +198,27 @@ def sign(proposal_id: int):
                     "verifikasi %(code)s.", code=document.code), "success")
     else:
         flash(_("Tanda tangan dicatat."), "success")
+    return redirect(url_for("documents.index", proposal_id=proposal.id))
+
+
+@bp.route("/<int:proposal_id>/final", methods=["POST"])
+@login_required
+def complete(proposal_id: int):
+    """Make the final document of an agreement every party has signed but that has none
+    (normally the last signature does it)."""
+    proposal = _load(proposal_id)
+    access.require(current_user, Action.PROPOSE, proposal)
+    RenderForm().validate_on_submit()
+    try:
+        document = ops.finalise(proposal, current_user,
+                                paper=Paper(ops.paper_arg(request.form.get("kertas"))))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("documents.index", proposal_id=proposal_id))
+    db.session.commit()
+    flash(_("Dokumen final dibuat dengan kode verifikasi %(code)s.", code=document.code),
+          "success")
     return redirect(url_for("documents.index", proposal_id=proposal.id))
 
 
