@@ -454,3 +454,49 @@ def test_a_forged_party_id_is_refused_with_a_message(app, login):
                            data={"party_id": "<script>", "p-number": "1"})
     assert response.status_code == 422
     assert "Pihak itu tidak ada pada usulan ini." in response.get_data(as_text=True)
+
+
+HOSTILE_TEXT = ('<link rel="attachment" href="file:///etc/passwd">'
+                '<img src="http://169.254.169.254/latest"><style>@import url(http://127.0.0.1/x);'
+                '</style><svg><image href="file:///etc/passwd"/></svg>'
+                '<b>tebal</b> {{ 7*7 }} &amp; \u202e')
+
+
+def test_hostile_text_in_every_user_field_is_printed_not_fetched(app, monkeypatch):
+    """Every text section, every party field and the funding description carry markup;
+    the draft shows it as text and fetches and embeds nothing."""
+    import urllib.request
+
+    from coopdesa.proposals import operations as ops
+    from coopdesa.proposals.sections import TEXT_SECTIONS
+    from tests import proposal_helpers as H
+
+    def no_network(*_a, **_kw):
+        raise AssertionError("the renderer tried the network")
+
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", no_network)
+    s = H.antar_desa()
+    proposal = s.reload()
+    ops.update_sections(proposal, s.author, {
+        key: (f"Judul {HOSTILE_TEXT}"[:300] if key == "title" else HOSTILE_TEXT)
+        for key in TEXT_SECTIONS} | {"bidang_uraian": HOSTILE_TEXT}, expected_version=None)
+    for party in proposal.parties:
+        ops.update_party(proposal, s.author, party.id, {
+            "signatory_name": "<b>Kades</b>", "signatory_office": "<i>Kepala</i>",
+            "delegates": HOSTILE_TEXT, "hak": HOSTILE_TEXT, "kewajiban": HOSTILE_TEXT},
+            expected_version=None)
+    ops.set_funding(proposal, s.author, proposal.parties[0].id, [
+        {"source": "apb_desa", "amount": "1.001.000", "apbdes_year": 2027,
+         "description": HOSTILE_TEXT[:300]}], expected_version=None)
+    db.session.commit()
+    pdf = R.render_now(docs.draft_job(s.reload()))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.attachments == {}
+    for page in reader.pages:
+        resources = page.get("/Resources") or {}
+        assert "/XObject" not in resources or not resources["/XObject"]
+    text = _text(pdf)
+    assert 'rel="attachment"' in text and "<b>tebal</b>" in text and "{{ 7*7 }}" in text
+    assert "<B>KADES</B>" in text.upper()
+    assert "satu juta seribu rupiah" in text
+    assert b"root:" not in pdf
