@@ -40,7 +40,7 @@ from coopdesa.proposals import operations as proposal_ops
 from coopdesa.proposals.forms import options
 from coopdesa.proposals.models import Kind, Proposal
 from coopdesa.proposals.states import State
-from coopdesa.proposals.views import detail_panel
+from coopdesa.proposals.views import detail_panel, place_errors
 
 bp = Blueprint("deliberations", __name__, url_prefix="/musyawarah")
 
@@ -56,17 +56,6 @@ def _load(meeting_id: int, action: Action = Action.VIEW) -> Meeting:
         raise NotFoundError(_("Musyawarah tidak ditemukan."))
     access.require(current_user, action, meeting)
     return meeting
-
-
-def _place(form, error: DomainError) -> None:
-    placed = False
-    for name, messages in (error.fields or {}).items():
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = list(field.errors or []) + list(messages)
-            placed = True
-    if not placed:
-        flash(error.message, "danger")
 
 
 # --- the proposal page panel ---------------------------------------------------------------
@@ -128,7 +117,7 @@ def create():
             meeting = ops.record_meeting(current_user, data)
         except (ValidationError, DomainError) as error:
             db.session.rollback()
-            _place(form, error)
+            place_errors(form, error)
         else:
             db.session.commit()
             flash(_("Musyawarah dicatat. Isi daftar hadir, lalu catat keputusannya."),
@@ -256,7 +245,7 @@ def decide(meeting_id: int, item_id: int):
     except DomainError as error:
         db.session.rollback()
         meeting = _load(meeting_id, Action.EDIT)
-        _place(form, error)
+        place_errors(form, error)
         return _render(meeting, status=error.status, decision_forms={item_id: form})
     db.session.commit()
     flash(_("Keputusan dicatat: %(outcome)s.", outcome=item.outcome.label), "success")
@@ -294,7 +283,7 @@ def signatories(meeting_id: int):
                                                     ops.SIGNATORY_FIELDS})
     except DomainError as error:
         db.session.rollback()
-        _place(form, error)
+        place_errors(form, error)
         return _render(_load(meeting_id), status=error.status, signatories=form)
     db.session.commit()
     flash(_("Penanda tangan berita acara disimpan."), "success")
@@ -317,7 +306,7 @@ def upload_scan(meeting_id: int):
         ops.attach_scan(meeting, current_user, data, upload.filename if upload else None)
     except DomainError as error:
         db.session.rollback()
-        _place(form, error)
+        place_errors(form, error)
         return _render(_load(meeting_id), status=error.status, scan_form=form)
     db.session.commit()
     flash(_("Pindaian berita acara disimpan."), "success")
@@ -363,7 +352,7 @@ def quorum_rules():
                     "basis": form.basis.data or ""})
             except ValidationError as error:
                 db.session.rollback()
-                _place(form, error)
+                place_errors(form, error)
             else:
                 db.session.commit()
                 flash(_("Aturan kuorum %(kind)s disimpan.", kind=kind.label), "success")

@@ -40,7 +40,7 @@ from coopdesa.i18n import local_today
 from coopdesa.proposals import operations as proposal_ops
 from coopdesa.proposals.models import Proposal
 from coopdesa.proposals.states import State
-from coopdesa.proposals.views import detail_panel
+from coopdesa.proposals.views import detail_panel, place_errors
 from coopdesa.sustainability import operations as sustainability_ops
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumen")
@@ -53,17 +53,6 @@ def _load(proposal_id: int) -> Proposal:
     if not access.can(current_user, Action.VIEW, proposal):
         raise NotFoundError(_("Usulan kerja sama tidak ditemukan."))
     return proposal
-
-
-def _place(form, error: DomainError) -> None:
-    placed = False
-    for name, messages in (error.fields or {}).items():
-        field = form._fields.get(name)
-        if field is not None and field.type != "HiddenField":
-            field.errors = list(field.errors or []) + list(messages)
-            placed = True
-    if not placed:
-        flash(error.message, "danger")
 
 
 def _read_upload(name: str) -> tuple[bytes, str | None]:
@@ -181,7 +170,7 @@ def sign(proposal_id: int):
                              evidence=evidence if evidence[0] else None)
     except DomainError as error:
         db.session.rollback()
-        _place(form, error)
+        place_errors(form, error)
         proposal = _load(proposal_id)
         failed = (int(party_id), form) if str(party_id).isdigit() else None
         return _render_page(proposal, status=error.status, failed=failed)
@@ -307,7 +296,7 @@ def upload_scan(proposal_id: int):
         ops.attach_scan(ops.get_document(proposal), current_user, data, filename)
     except DomainError as error:
         db.session.rollback()
-        _place(form, error)
+        place_errors(form, error)
         return _render_page(_load(proposal_id), status=error.status, scan_form=form)
     db.session.commit()
     flash(_("Pindaian naskah bertanda tangan disimpan."), "success")

@@ -99,12 +99,13 @@ def _load(proposal_id: int, action: Action = Action.VIEW) -> Proposal:
     return proposal
 
 
-def _place(form, error: ValidationError, aliases: dict[str, str] | None = None) -> bool:
-    """Put a domain error's field messages on ``form``; flash what fits no field."""
+def place_errors(form, error: DomainError, aliases: dict[str, str] | None = None) -> bool:
+    """Put a domain error's field messages on ``form``'s visible fields; flash the message
+    when none fits (so that every refusal is explained). Shared by the areas' views."""
     placed = False
-    for name, messages in error.fields.items():
+    for name, messages in (error.fields or {}).items():
         field = form._fields.get((aliases or {}).get(name, name))
-        if field is not None:
+        if field is not None and field.type != "HiddenField":
             field.errors = list(field.errors or []) + list(messages)
             placed = True
     if not placed:
@@ -204,7 +205,7 @@ def create():
                 third_party_actor_ids=list(form.third_party_actor_ids.data or []))
         except ValidationError as error:
             db.session.rollback()
-            _place(form, error, _CREATE_FIELDS)
+            place_errors(form, error, _CREATE_FIELDS)
         else:
             db.session.commit()
             flash(_("Draf %(ref)s telah dibuat. Lengkapi isinya, lalu ajukan untuk ditelaah.",
@@ -459,7 +460,7 @@ def edit(proposal_id: int):
             ops.update_sections(proposal, current_user, form.section_data(keys),
                                 expected_version=expected)
         except ValidationError as error:
-            _place(form, error)
+            place_errors(form, error)
             failed = True
         for party_id, party_form in party_forms.items():
             if f"party-{party_id}-role" not in request.form:
@@ -544,7 +545,7 @@ def add_party(proposal_id: int):
                               role=form.role.data or "mitra")
     except ValidationError as error:
         db.session.rollback()
-        _place(form, error, _ADD_PARTY_FIELDS)
+        place_errors(form, error, _ADD_PARTY_FIELDS)
         return _render_edit(proposal, add_form=form, status=422)
     except ConflictError as error:
         db.session.rollback()
@@ -609,7 +610,7 @@ def transition(proposal_id: int, name: str):
             if access.can(current_user, Action.PROPOSE, proposal):
                 return redirect(url_for("proposals.edit", proposal_id=proposal.id))
             return redirect(back)
-        _place(form, error)
+        place_errors(form, error)
         return _render_detail(proposal, status=422, failed_transition=(name, form))
     db.session.commit()
     flash(_("%(action)s: usulan kini berstatus %(state)s.", action=spec.label,
@@ -644,7 +645,7 @@ def add_comment(proposal_id: int):
             messages = [m for ms in error.fields.values() for m in ms] or [error.message]
             return _render_detail(proposal, status=422, replying={
                 "parent_id": parent_id, "body": form.body.data or "", "errors": messages})
-        _place(form, error, {"parent_id": "body"})
+        place_errors(form, error, {"parent_id": "body"})
         return _render_detail(proposal, status=422, comment_form=form)
     db.session.commit()
     flash(_("Komentar dikirim."), "success")
