@@ -42,7 +42,7 @@ def signature_dict(s: Signature) -> dict:
 def document_dict(d: AgreementDocument | None) -> dict | None:
     if d is None:
         return None
-    return {"code": d.code, "verify_url": ops.verify_url(d.code),
+    return {"code": d.code, "verify_url": ops.printed_verify_url(d),
             "version": d.version_number, "paper": d.paper.value,
             "enacted_on": d.enacted_on.isoformat(), "enacted_place": d.enacted_place,
             "sha256": d.sha256, "rendered": d.file_id is not None,

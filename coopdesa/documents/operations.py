@@ -77,6 +77,12 @@ def verify_url(code: str) -> str:
     return f"{base}/verify/{code}"
 
 
+def printed_verify_url(document: AgreementDocument) -> str:
+    """The verification address printed on (and encoded in) this document."""
+    return (document.payload.get("document") or {}).get("verify_url") or verify_url(
+        document.code)
+
+
 def qr_data_uri(url: str) -> str:
     import segno
 
@@ -308,7 +314,7 @@ def final_job(document: AgreementDocument) -> R.RenderJob:
     from coopdesa.documents import pdf, records
 
     data = document.payload
-    url = (data.get("document") or {}).get("verify_url") or verify_url(document.code)
+    url = printed_verify_url(document)
     return records.agreement_job(
         data, draft=False, paper=document.paper.value, qr=qr_data_uri(url),
         code=document.code, verify_url=url, attachments=[pdf.payload_attachment(data)])

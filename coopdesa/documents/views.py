@@ -144,7 +144,7 @@ def _render_page(proposal: Proposal, *, status: int = 200,
             State.AGREED, *ops.FINAL_DOCUMENT_STATES) and not ops.unsigned_parties(proposal)
         and access.can(current_user, Action.PROPOSE, proposal),
         papers=list(Paper), reviewed=bool(proposal.submitted_at),
-        verify_url=ops.verify_url(document.code) if document else None,
+        verify_url=ops.printed_verify_url(document) if document else None,
     ), status
 
 
