@@ -500,3 +500,22 @@ def test_hostile_text_in_every_user_field_is_printed_not_fetched(app, monkeypatc
     assert "<B>KADES</B>" in text.upper()
     assert "satu juta seribu rupiah" in text
     assert b"root:" not in pdf
+
+
+def test_api_signature_with_hostile_json_types_is_refused_by_field(app, api):
+    s = D.agreed_antar_desa()
+    proposal = s.reload()
+    party = proposal.parties[0]
+    client = api(s[f"sek:{DIENG}"])
+    response = client.post(f"/proposals/{proposal.id}/signatures", json={
+        "party_id": party.id, "number": ["1"], "signed_on": {"y": 2026}, "place": 7,
+        "method": ["basah"], "paper": ["a4"], "signer_name": None})
+    assert response.status_code == 422, response.json
+    assert {"number", "signed_on", "place", "method", "paper"} <= set(
+        response.json["error"]["fields"])
+    bad = client.post(f"/proposals/{proposal.id}/signatures",
+                      json={"party_id": [party.id], "evidence_base64": "***"})
+    assert bad.status_code == 422 and "evidence_base64" in bad.json["error"]["fields"]
+    ok = client.post(f"/proposals/{proposal.id}/signatures", json={
+        "party_id": party.id, **D.signature_data("9")})
+    assert ok.status_code == 201 and ok.json["signatures"][0]["number"] == "9"

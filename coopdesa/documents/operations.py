@@ -227,7 +227,7 @@ def record_signature(proposal: Proposal, user: Any, party_id: Any, data: dict[st
         errors["evidence"] = [_("Dokumen bertanda tangan elektronik harus berupa PDF "
                                 "(dilihat dari isinya).")]
     paper = data.get("paper") or Paper.F4.value
-    if paper not in {p.value for p in Paper}:
+    if not isinstance(paper, str) or paper not in {p.value for p in Paper}:
         errors["paper"] = [_("Pilih ukuran kertas F4 atau A4.")]
     if errors:
         raise ValidationError(_("Periksa kembali isian tanda tangan."), fields=errors)
@@ -372,8 +372,9 @@ def draft_job(proposal: Proposal, paper: str = "f4") -> R.RenderJob:
 
 
 def paper_arg(value: Any) -> str:
-    return value if value in {p.value for p in Paper} else current_app.config.get(
-        "DEFAULT_PAPER", "f4")
+    if isinstance(value, str) and value in {p.value for p in Paper}:
+        return value
+    return current_app.config.get("DEFAULT_PAPER", "f4")
 
 
 # --- the signed scan -----------------------------------------------------------------------
