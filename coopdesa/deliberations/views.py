@@ -4,7 +4,6 @@ deliberations.operations and commits once; the rules live in the operations."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from flask import (
@@ -14,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -36,6 +34,7 @@ from coopdesa.deliberations.forms import (
 from coopdesa.deliberations.models import ELEMENT_LABELS, Element, Meeting, MeetingKind
 from coopdesa.errors import DomainError, NotFoundError, ValidationError
 from coopdesa.extensions import db
+from coopdesa.files.views import send_stored
 from coopdesa.proposals import operations as proposal_ops
 from coopdesa.proposals.forms import options
 from coopdesa.proposals.models import Kind, Proposal
@@ -320,12 +319,7 @@ def download_scan(meeting_id: int):
     meeting = _load(meeting_id)
     if meeting.scan is None:
         raise NotFoundError(_("Belum ada pindaian berita acara."))
-    stored = meeting.scan
-    response = send_file(io.BytesIO(stored.data), mimetype=stored.content_type,
-                         as_attachment=True, download_name=stored.original_name,
-                         max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(meeting.scan)
 
 
 # --- quorum rules (admin) ------------------------------------------------------------------

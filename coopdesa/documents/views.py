@@ -36,6 +36,7 @@ from coopdesa.documents.forms import (
 from coopdesa.documents.models import Paper, SignMethod
 from coopdesa.errors import DomainError, NotFoundError
 from coopdesa.extensions import db, limiter
+from coopdesa.files.views import send_stored
 from coopdesa.i18n import local_today
 from coopdesa.proposals import operations as proposal_ops
 from coopdesa.proposals.models import Proposal
@@ -303,21 +304,13 @@ def upload_scan(proposal_id: int):
     return redirect(url_for("documents.index", proposal_id=proposal.id, _anchor="pindaian"))
 
 
-def _send_stored(stored, *, inline: bool = False):
-    response = send_file(io.BytesIO(stored.data), mimetype=stored.content_type,
-                         as_attachment=not inline, download_name=stored.original_name,
-                         max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.route("/<int:proposal_id>/pindaian", methods=["GET"])
 @login_required
 def download_scan(proposal_id: int):
     document = ops.get_document(_load(proposal_id))
     if document.scan is None:
         raise NotFoundError(_("Belum ada pindaian naskah bertanda tangan."))
-    return _send_stored(document.scan)
+    return send_stored(document.scan)
 
 
 @bp.route("/<int:proposal_id>/tanda-tangan/<int:signature_id>/bukti")
@@ -328,7 +321,7 @@ def download_evidence(proposal_id: int, signature_id: int):
                       if s.id == signature_id), None)
     if signature is None or signature.method != SignMethod.ELEKTRONIK or not signature.evidence:
         raise NotFoundError(_("Dokumen bertanda tangan elektronik tidak ditemukan."))
-    return _send_stored(signature.evidence)
+    return send_stored(signature.evidence)
 
 
 # --- public verification (no login) --------------------------------------------------------
