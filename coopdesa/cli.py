@@ -258,6 +258,13 @@ def lifecycle_command(today_text: str | None) -> None:
                f"waktu habis: {counts['ended']}.")
 
 
+#: What the reminder hooks count, for the summary line.
+REMIND_LABELS = {
+    "reports_overdue": "pemberitahuan laporan pelaksanaan terlambat",
+    "changes_applied": "penundaan/pembatalan/pengakhiran yang mulai berlaku",
+}
+
+
 @coopdesa_cli.command("remind")
 @click.option("--today", "today_text", metavar="TTTT-BB-HH",
               help="Act as if today were this date (default: today).")
@@ -282,6 +289,9 @@ def remind_command(today_text: str | None) -> None:
     click.echo(f"Pemberitahuan dibuat: {counts['awaiting']} menunggu tindakan, "
                f"{counts['ending']} kerja sama segera berakhir; surel terkirim: "
                f"{counts['emailed']}.")
+    extra = {k: v for k, v in counts.items() if k not in ("awaiting", "ending", "emailed")}
+    for name, n in sorted(extra.items()):
+        click.echo(f"  {REMIND_LABELS.get(name, name)}: {n}")
 
 
 coopdesa_cli.add_command(export_command)

@@ -75,7 +75,8 @@ SPOOL_BYTES = 1024 * 1024
 COPY_CHUNK = 64 * 1024
 YEAR_MIN, YEAR_MAX = 2000, 2100
 #: ``status`` values: the states that have a final document.
-EXPORT_STATES = {"signed": State.SIGNED, "active": State.ACTIVE, "ended": State.ENDED}
+EXPORT_STATES = {"signed": State.SIGNED, "active": State.ACTIVE, "postponed": State.POSTPONED,
+                 "ended": State.ENDED}
 SCAN_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 MANIFEST_CSV_COLUMNS = (
     "ref", "code", "verify_url", "title", "kind", "state", "enacted_on", "enacted_place",

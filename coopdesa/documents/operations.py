@@ -42,7 +42,7 @@ MAX_NUMBER = 80
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 12
 #: States whose document is final (signed and after).
-FINAL_DOCUMENT_STATES = frozenset({State.SIGNED, State.ACTIVE, State.ENDED})
+FINAL_DOCUMENT_STATES = frozenset({State.SIGNED, State.ACTIVE, State.POSTPONED, State.ENDED})
 
 
 def _fail(field: str, message: str) -> ValidationError:
@@ -412,6 +412,8 @@ def public_status(document: AgreementDocument) -> dict[str, Any]:
         status, label = "ended", _("Berakhir")
     elif state == State.ACTIVE:
         status, label = "active", _("Berlaku")
+    elif state == State.POSTPONED:
+        status, label = "postponed", _("Pelaksanaannya ditunda")
     else:
         status, label = "signed", _("Ditandatangani, belum mulai berlaku")
     numbers = [{"party": p["name"], "number": p["number"]} for p in data["parties"]]

@@ -17,6 +17,17 @@ from coopdesa.regions.models import Region
 
 bp = Blueprint("main", __name__)
 
+#: Other areas (reports, disputes, ...) add a card to the home page by registering a
+#: function (user) -> (template name, context) or None with :func:`dashboard_panel`; the
+#: function does its own scoped queries, the template only renders what it is given.
+DASHBOARD_PANELS: list = []
+
+
+def dashboard_panel(fn):
+    """Register ``fn`` as a card of the home page (see DASHBOARD_PANELS)."""
+    DASHBOARD_PANELS.append(fn)
+    return fn
+
 
 @bp.route("/")
 @login_required
@@ -41,7 +52,10 @@ def index():
                            notices=notices, unread=unread,
                            state_counts=[(s, dashboard.by_state[s]) for s in State
                                          if s in dashboard.by_state],
-                           show_state_counts=current_user.role in (Role.ADMIN, Role.AUDITOR))
+                           show_state_counts=current_user.role in (Role.ADMIN, Role.AUDITOR),
+                           panels=[panel for panel in (fn(current_user)
+                                                       for fn in DASHBOARD_PANELS)
+                                   if panel is not None])
 
 
 @bp.route("/bahasa/<lang>")

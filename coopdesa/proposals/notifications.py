@@ -31,6 +31,8 @@ _TRANSITION_MESSAGES = {
     "activate": "Kerja sama {ref} \u201c{title}\u201d mulai berlaku.",
     "end": "Kerja sama {ref} \u201c{title}\u201d telah berakhir.",
     "withdraw": "Usulan {ref} \u201c{title}\u201d ditarik oleh penyusunnya.",
+    "postpone": "Pelaksanaan kerja sama {ref} \u201c{title}\u201d ditunda.",
+    "resume": "Pelaksanaan kerja sama {ref} \u201c{title}\u201d dilanjutkan.",
     "deliberation_reject": "Usulan {ref} \u201c{title}\u201d ditolak dalam musyawarah.",
     "deliberation_changes": "Usulan {ref} \u201c{title}\u201d disepakati musyawarah dengan "
                             "perubahan; perbaiki lalu ajukan kembali.",
@@ -96,6 +98,22 @@ def awaiting_states_for(user: User) -> tuple[State, ...]:
     return ()
 
 
+#: Other areas (reports, lifecycle, ...) add their reminders with :func:`remind_hook`: a
+#: function (today) -> {name: count} that creates notices through :func:`notify` and is
+#: idempotent like everything else here.
+REMIND_HOOKS: list = []
+
+
+def remind_hook(fn):
+    REMIND_HOOKS.append(fn)
+    return fn
+
+
+def notify(users: list[User], key: str, proposal: Proposal | None, message: str) -> int:
+    """Create one notice per user unless one with ``key`` exists; returns how many."""
+    return _notify(users, key, proposal, message)
+
+
 def remind(today: dt.date | None = None) -> dict[str, int]:
     """Notices for what awaits action and for agreements ending within 90 and 30 days.
     Idempotent: a second run the same day (or any later day) creates nothing twice."""
@@ -122,6 +140,9 @@ def remind(today: dt.date | None = None) -> dict[str, int]:
                 authors(proposal) + reviewers(proposal), f"e{days}:{proposal.id}", proposal,
                 f"Kerja sama {proposal.ref} \u201c{proposal.title}\u201d berakhir pada "
                 f"{proposal.end_date.isoformat()} (dalam {days} hari atau kurang).")
+    for hook in REMIND_HOOKS:
+        for name, n in hook(today).items():
+            counts[name] = counts.get(name, 0) + n
     db.session.flush()
     if current_app.config.get("SMTP_HOST"):
         counts["emailed"] = send_pending_email()

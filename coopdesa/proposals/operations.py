@@ -807,7 +807,8 @@ def run_lifecycle(today: dt.date | None = None) -> dict[str, int]:
         transition(proposal, None, "activate")
         started += 1
     to_end = db.session.scalars(
-        sa.select(Proposal).where(Proposal.state == State.ACTIVE, Proposal.end_date < today)
+        sa.select(Proposal).where(Proposal.state.in_((State.ACTIVE, State.POSTPONED)),
+                                  Proposal.end_date < today)
     ).all()
     for proposal in to_end:
         transition(proposal, None, "end", ground=EndGround.I_JANGKA_WAKTU.value,

@@ -2,6 +2,7 @@
 
 draft -> submitted -> in_review -> changes_requested -> (resubmitted) -> submitted ...
 in_review -> awaiting_deliberation -> agreed -> signed -> active -> ended
+active -> postponed -> active (a deliberated penundaan and its end; coopdesa.lifecycle)
 in_review -> rejected; draft/submitted/in_review/changes_requested/awaiting_deliberation
 -> withdrawn. ``agree`` waits for the deliberation gates and ``sign`` for the document
 step; their guards are registered by those areas with :func:`add_guard`.
@@ -29,6 +30,7 @@ class State(enum.StrEnum):
     AGREED = "agreed"
     SIGNED = "signed"
     ACTIVE = "active"
+    POSTPONED = "postponed"
     ENDED = "ended"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
@@ -51,6 +53,7 @@ STATE_LABELS = {
     State.AGREED: _l("Disepakati"),
     State.SIGNED: _l("Ditandatangani"),
     State.ACTIVE: _l("Berlaku"),
+    State.POSTPONED: _l("Ditunda"),
     State.ENDED: _l("Berakhir"),
     State.REJECTED: _l("Ditolak"),
     State.WITHDRAWN: _l("Ditarik"),
@@ -64,6 +67,7 @@ STATE_BADGES = {
     State.AGREED: "success",
     State.SIGNED: "success",
     State.ACTIVE: "success",
+    State.POSTPONED: "warning",
     State.ENDED: "dark",
     State.REJECTED: "danger",
     State.WITHDRAWN: "dark",
@@ -114,7 +118,14 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
        _l("Tetapkan sebagai disepakati")),
     _t("sign", {State.AGREED}, State.SIGNED, {Performer.SYSTEM}, _l("Tandai ditandatangani")),
     _t("activate", {State.SIGNED}, State.ACTIVE, {Performer.SYSTEM}, _l("Mulai berlaku")),
-    _t("end", {State.ACTIVE}, State.ENDED, {Performer.AUTHOR, Performer.SYSTEM},
+    # Postponement and its end follow a deliberated decision (coopdesa.lifecycle).
+    _t("postpone", {State.ACTIVE}, State.POSTPONED, {Performer.SYSTEM},
+       _l("Tunda pelaksanaan kerja sama"), needs_text=True),
+    _t("resume", {State.POSTPONED}, State.ACTIVE, {Performer.SYSTEM},
+       _l("Lanjutkan pelaksanaan kerja sama"), needs_text=True),
+    # Ending is the effect of the clock (huruf i) or of a deliberated decision recorded
+    # through coopdesa.lifecycle (PP 43/2014 Pasal 145-147), never a bare click.
+    _t("end", {State.ACTIVE, State.POSTPONED}, State.ENDED, {Performer.SYSTEM},
        _l("Akhiri kerja sama"), needs_text=True),
     _t("withdraw", {State.DRAFT, State.SUBMITTED, State.IN_REVIEW, State.CHANGES_REQUESTED,
                     State.AWAITING_DELIBERATION}, State.WITHDRAWN, {Performer.AUTHOR},
