@@ -281,6 +281,18 @@ def detail_panel(fn):
     return fn
 
 
+#: Notices shown under the title, before anything else (an open dispute, a pending
+#: postponement, an addendum in force): functions (proposal, user) -> (template, context)
+#: or None, like DETAIL_PANELS.
+DETAIL_ALERTS: list = []
+
+
+def detail_alert(fn):
+    """Register ``fn`` as a notice at the top of the proposal page (see DETAIL_ALERTS)."""
+    DETAIL_ALERTS.append(fn)
+    return fn
+
+
 def _render_detail(proposal: Proposal, *, status: int = 200,
                    comment_form: CommentForm | None = None,
                    failed_transition: tuple[str, TransitionForm] | None = None,
@@ -326,6 +338,8 @@ def _render_detail(proposal: Proposal, *, status: int = 200,
         funding_total=sum(f.amount for p in proposal.parties for f in p.funding),
         panels=[panel for panel in (fn(proposal, current_user) for fn in DETAIL_PANELS)
                 if panel is not None],
+        alerts=[alert for alert in (fn(proposal, current_user) for fn in DETAIL_ALERTS)
+                if alert is not None],
     ), status
 
 
