@@ -65,3 +65,19 @@ def sign_all(s: H.Scenario, *, paper: str = "f4") -> None:
         docs.record_signature(s.reload(), user, party.id,
                               signature_data(str(index), paper=paper))
         db.session.commit()
+
+
+def active_agreement(kind: str = "antar_desa", **kw) -> H.Scenario:
+    """An agreement signed by every party and in force (state ``active``), with its final
+    document stored; ``kind`` is "antar_desa" (Dieng and Sembungan, reviewed by their BKAD)
+    or "pihak_ketiga" (Dieng and CV Prau Lestari)."""
+    from coopdesa.proposals.states import State
+
+    s = agreed_antar_desa(**kw) if kind == "antar_desa" else agreed_pihak_ketiga(**kw)
+    sign_all(s)
+    proposal = s.reload()
+    if proposal.state == State.SIGNED:
+        ops.transition(proposal, None, "activate")
+        db.session.commit()
+    assert s.reload().state == State.ACTIVE
+    return s
