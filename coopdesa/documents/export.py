@@ -81,7 +81,16 @@ SCAN_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "
 MANIFEST_CSV_COLUMNS = (
     "ref", "code", "verify_url", "title", "kind", "state", "enacted_on", "enacted_place",
     "start", "end", "numbers", "parties", "pdf_path", "pdf_sha256", "pdf_size",
-    "scan_path", "scan_sha256", "scan_size", "render_error")
+    "scan_path", "scan_sha256", "scan_size", "render_error", "other_files")
+#: Other areas add files of each agreement (e.g. implementation reports under reports/)
+#: with :func:`agreement_files`: a function (proposal id, entry name) -> iterable of
+#: (path in the ZIP, bytes, role), called once per agreement, one file at a time.
+EXTRA_FILES: list[Callable[[int, str], Any]] = []
+
+
+def agreement_files(fn: Callable[[int, str], Any]) -> Callable[[int, str], Any]:
+    EXTRA_FILES.append(fn)
+    return fn
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -534,6 +543,11 @@ class _Bundle:
             del data
             self.counts.scans += 1
             yield from self._drain()
+        for extra in EXTRA_FILES:
+            for path, data, role in extra(entry.proposal_id, entry.name):
+                files.append({"role": role, **self._add(zf, path, data)})
+                del data
+                yield from self._drain()
         self._manifest(entry, files)
         self.counts.agreements += 1
         self.last_document_id = entry.id
@@ -555,7 +569,9 @@ class _Bundle:
                       + (f", {p['desa_code']}" if p["desa_code"] else "") + ")"
                       for p in row["parties"]),
             pdf.get("path"), pdf.get("sha256"), pdf.get("size"),
-            scan.get("path"), scan.get("sha256"), scan.get("size"), row["render_error"])])
+            scan.get("path"), scan.get("sha256"), scan.get("size"), row["render_error"],
+            "; ".join(f"{f['path']} ({f['sha256']})" for f in files
+                      if f["role"] not in ("final", "scan")))])
         self._csv.write(buffer.getvalue().encode())
 
     def _audit_rows(self, user: Any) -> Iterator[Any]:
@@ -712,6 +728,10 @@ agreements/<nomor>-<kode>.pdf
     di dalam PDF sebagai agreement.json.
 scans/<nomor>-<kode>.pdf|png|jpg
     Pindaian naskah bertanda tangan basah, bila sudah dilampirkan.
+reports/<nomor>-<kode>-laporan-<awal periode>.pdf
+    Laporan pelaksanaan kerja sama per periode (Permendagri 96/2017, pelaporan), persis
+    seperti tersimpan sejak disampaikan; tercantum di manifest dengan role "report" dan
+    di kolom other_files manifest.csv.
 manifest.csv, manifest.json
     Satu baris/objek per kerja sama: nomor usulan, kode dan alamat verifikasi, nomor
     dokumen setiap pihak, judul, jenis (antar_desa atau pihak_ketiga), status saat
