@@ -181,12 +181,20 @@ def _register_blueprints(app: Flask) -> None:
     import coopdesa.audit.models
     import coopdesa.deliberations.api
     import coopdesa.deliberations.models
+    import coopdesa.disputes.api
+    import coopdesa.disputes.models
     import coopdesa.documents.api
     import coopdesa.documents.models
     import coopdesa.files.models
+    import coopdesa.lifecycle.api
+    import coopdesa.lifecycle.models
     import coopdesa.proposals.api
     import coopdesa.proposals.models
+    import coopdesa.publication.api
+    import coopdesa.publication.models
     import coopdesa.regions.api
+    import coopdesa.reports.api
+    import coopdesa.reports.models
     import coopdesa.sustainability.api
     import coopdesa.sustainability.models
     import coopdesa.sustainability.operations  # noqa: F401  (registers the agree guard)
@@ -195,12 +203,16 @@ def _register_blueprints(app: Flask) -> None:
     from coopdesa.api import bp as api_bp
     from coopdesa.audit.views import bp as audit_bp
     from coopdesa.deliberations.views import bp as deliberations_bp
+    from coopdesa.disputes.views import bp as disputes_bp
     from coopdesa.documents.export_views import export_bp
     from coopdesa.documents.views import bp as documents_bp
     from coopdesa.documents.views import public_bp as verify_bp
+    from coopdesa.lifecycle.views import bp as lifecycle_bp
     from coopdesa.main.views import bp as main_bp
     from coopdesa.proposals.views import bp as proposals_bp
+    from coopdesa.publication.views import bp as publication_bp
     from coopdesa.regions.views import bp as regions_bp
+    from coopdesa.reports.views import bp as reports_bp
     from coopdesa.sustainability.views import bp as sustainability_bp
 
     app.register_blueprint(main_bp)
@@ -214,6 +226,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(verify_bp)
     app.register_blueprint(export_bp)
+    app.register_blueprint(lifecycle_bp)
+    app.register_blueprint(publication_bp)
+    app.register_blueprint(disputes_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp)
     ext.csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to ride on
 

@@ -478,6 +478,35 @@ def _quorum_manage(user: User, target: Any) -> str | None:
     return _("Hanya administrator yang dapat mengubah aturan kuorum.")
 
 
+# --- life after signing (coopdesa.lifecycle) ------------------------------------------------
+# Targets are lifecycle.operations.ChangesOf(proposal). Requests to postpone, resume, cancel
+# or end an agreement, and the record of the deliberation deciding them, are kept by the
+# secretaries of the party villages and, for a kerja sama antar-Desa, by its BKAD.
+
+@rule("agreement_change", Action.VIEW, Action.LIST)
+def _change_read(user: User, target) -> str | None:
+    return _proposal_view(user, target.proposal)
+
+
+@rule("agreement_change", Action.CREATE, Action.EDIT)
+def _change_record(user: User, target) -> str | None:
+    from coopdesa.proposals.models import Kind
+
+    proposal = target.proposal
+    unreadable = _proposal_view(user, proposal)
+    if unreadable is not None:
+        return unreadable
+    if user.role == Role.AUDITOR:
+        return _("Auditor hanya dapat membaca.")
+    if _proposal_author(user, proposal) is None:
+        return None
+    if (user.role == Role.BKAD and proposal.kind == Kind.ANTAR_DESA
+            and proposal.bkad_id is not None and user.bkad_id == proposal.bkad_id):
+        return None
+    return _("Penundaan, pembatalan dan pengakhiran kerja sama dicatat oleh sekretaris desa "
+             "pihak atau oleh BKAD kerja sama antar-Desa ini.")
+
+
 # --- documents -------------------------------------------------------------------------------
 
 @rule("agreement_document", Action.EXPORT)
@@ -489,3 +518,143 @@ def _document_export(user: User, target: Any) -> str | None:
             "Akun auditor Anda belum memiliki wilayah yurisdiksi.")
     return _("Ekspor dokumen kerja sama hanya dapat dilakukan oleh auditor wilayah dan "
              "administrator.")
+
+
+# --- implementation reports (pelaksanaan dan pelaporan) --------------------------------------
+# Permendagri 96/2017: the BKAD reports on an antar-Desa cooperation to the Kepala Desa of
+# every party village; for a third-party cooperation the Kepala Desa reports to the BPD (a
+# secretary of that village files on the Kepala Desa's behalf). Targets are ReportsOf /
+# ReportScheduleOf (the proposal) or an ImplementationReport.
+
+class ReportsOf:
+    """Target for rules on the implementation reports of ``proposal``."""
+
+    __tablename__ = "implementation_report"
+
+    def __init__(self, proposal) -> None:
+        self.proposal = proposal
+
+
+class ReportScheduleOf:
+    """Target for rules on the reporting schedule of ``proposal``."""
+
+    __tablename__ = "report_schedule"
+
+    def __init__(self, proposal) -> None:
+        self.proposal = proposal
+
+
+@rule("implementation_report", Action.VIEW, Action.LIST)
+def _report_read(user: User, target) -> str | None:
+    return _proposal_view(user, target.proposal)  # whoever reads the agreement
+
+
+@rule("implementation_report", Action.CREATE)
+def _report_file(user: User, target) -> str | None:
+    from coopdesa.proposals.models import Kind
+
+    proposal = target.proposal
+    unreadable = _proposal_view(user, proposal)
+    if unreadable is not None:
+        return unreadable
+    if user.role == Role.AUDITOR:
+        return _("Auditor hanya dapat membaca laporan pelaksanaan.")
+    if proposal.kind == Kind.ANTAR_DESA:
+        if (user.role == Role.BKAD and proposal.bkad_id is not None
+                and user.bkad_id == proposal.bkad_id):
+            return None
+        return _("Laporan pelaksanaan kerja sama antar-Desa disampaikan oleh BKAD yang "
+                 "melaksanakannya kepada Kepala Desa setiap desa pihak.")
+    if user.role in (Role.KEPALA_DESA, Role.SEKRETARIS) and user.desa_code in set(
+            proposal.desa_codes):
+        return None
+    return _("Laporan pelaksanaan kerja sama dengan pihak ketiga disampaikan oleh Kepala Desa "
+             "pihak (atau sekretaris desanya atas nama Kepala Desa) kepada BPD.")
+
+
+@rule("implementation_report_summary", Action.LIST)
+def _report_summary(user: User, target: Any) -> str | None:
+    return None  # every role; proposal_scope_clause decides which agreements
+
+
+@rule("report_schedule", Action.VIEW)
+def _schedule_read(user: User, target: ReportScheduleOf) -> str | None:
+    return _proposal_view(user, target.proposal)
+
+
+@rule("report_schedule", Action.EDIT)
+def _schedule_edit(user: User, target: ReportScheduleOf) -> str | None:
+    unreadable = _proposal_view(user, target.proposal)
+    if unreadable is not None:
+        return unreadable
+    if _proposal_author(user, target.proposal) is None:
+        return None
+    return _("Jadwal pelaporan ditetapkan oleh sekretaris desa pihak pada tahap "
+             "penandatanganan.")
+
+
+# --- disputes (PP 43/2014 Pasal 148) ---------------------------------------------------------
+# A dispute is read by whoever reads its agreement. It is opened, carried along its route and
+# withdrawn by a secretary or kepala desa of a village in dispute, the BKAD reviewing an
+# antar_desa agreement, or an admin. Targets are Dispute objects or DisputeOf (before the
+# dispute exists: the parties the user names, or every party to ask "may open at all").
+
+class DisputeOf:
+    """Target for rules on a dispute about ``proposal`` between ``parties``."""
+
+    __tablename__ = "dispute"
+
+    def __init__(self, proposal, parties=None) -> None:
+        self.proposal = proposal
+        self.disputing_parties = list(proposal.parties if parties is None else parties)
+
+
+@rule("dispute", Action.VIEW, Action.LIST)
+def _dispute_read(user: User, target) -> str | None:
+    return _proposal_view(user, target.proposal)
+
+
+@rule("dispute", Action.CREATE, Action.EDIT)
+def _dispute_act(user: User, target) -> str | None:
+    from coopdesa.proposals.models import Kind
+
+    proposal = target.proposal
+    unreadable = _proposal_view(user, proposal)
+    if unreadable is not None:
+        return unreadable
+    if user.role == Role.AUDITOR:
+        return _("Auditor hanya dapat membaca catatan perselisihan.")
+    codes = {p.desa_code for p in target.disputing_parties if p.desa_code}
+    if user.role in (Role.SEKRETARIS, Role.KEPALA_DESA) and user.desa_code in codes:
+        return None
+    if (user.role == Role.BKAD and proposal.kind == Kind.ANTAR_DESA
+            and proposal.bkad_id is not None and user.bkad_id == proposal.bkad_id):
+        return None
+    return _("Perselisihan dicatat oleh sekretaris atau kepala desa dari desa yang "
+             "berselisih, oleh BKAD yang menelaah kerja sama antar-Desa ini, atau oleh "
+             "administrator.")
+
+
+# --- public dissemination (publication) --------------------------------------------------------
+# PP 43/2014 Pasal 88: signed agreements are public; only an administrator withholds a
+# document where the law requires it (UU 14/2008 Pasal 17) or lifts that. The internal
+# record (reason, history) is read by whoever may read the proposal.
+
+class PublicationOf:
+    """Target for rules on the publication (withholdings) of ``proposal``."""
+
+    __tablename__ = "publication_withholding"
+
+    def __init__(self, proposal) -> None:
+        self.proposal = proposal
+
+
+@rule("publication_withholding", Action.VIEW)
+def _publication_view(user: User, target: PublicationOf) -> str | None:
+    return _proposal_view(user, target.proposal)
+
+
+@rule("publication_withholding", Action.MANAGE)
+def _publication_manage(user: User, target: Any) -> str | None:
+    return _("Hanya administrator yang dapat mengecualikan dokumen dari publikasi atau "
+             "mencabut pengecualiannya.")

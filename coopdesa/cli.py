@@ -244,8 +244,9 @@ def audit_verify() -> None:
               help="Act as if today were this date (default: today).")
 @with_appcontext
 def lifecycle_command(today_text: str | None) -> None:
-    """Start signed agreements whose term began and end those whose term expired
-    (PP 43/2014 Pasal 147 huruf i). Idempotent: safe to run from cron."""
+    """Start signed agreements whose term began, put deliberated postponements,
+    resumptions, cancellations and endings into effect on their day, and end agreements
+    whose term expired (PP 43/2014 Pasal 147 huruf i). Idempotent: safe to run from cron."""
     from coopdesa.proposals.operations import run_lifecycle
 
     today = _today_option(today_text)
@@ -255,13 +256,15 @@ def lifecycle_command(today_text: str | None) -> None:
         _fail(error)
     db.session.commit()
     click.echo(f"Kerja sama mulai berlaku: {counts['activated']}; berakhir karena jangka "
-               f"waktu habis: {counts['ended']}.")
+               f"waktu habis: {counts['ended']}; keputusan musyawarah yang mulai berlaku "
+               f"(penundaan, pelanjutan, pembatalan, pengakhiran): "
+               f"{counts.get('changes_applied', 0)}; dilanjutkan karena masa penundaan "
+               f"selesai: {counts.get('resumed', 0)}.")
 
 
 #: What the reminder hooks count, for the summary line.
 REMIND_LABELS = {
     "reports_overdue": "pemberitahuan laporan pelaksanaan terlambat",
-    "changes_applied": "penundaan/pembatalan/pengakhiran yang mulai berlaku",
 }
 
 

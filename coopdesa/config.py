@@ -96,6 +96,11 @@ class Config:
     PUBLIC_URL = os.environ.get("COOPDESA_PUBLIC_URL")
     #: Requests to the public verification page per client address.
     VERIFY_RATE_LIMIT = os.environ.get("COOPDESA_VERIFY_RATE_LIMIT", "30 per minute;300 per hour")
+    #: Requests to the villages' public pages (/publik) per client address.
+    PUBLIC_RATE_LIMIT = os.environ.get("COOPDESA_PUBLIC_RATE_LIMIT",
+                                       "120 per minute;2000 per hour")
+    #: Days after a reporting period ends by which its implementation report is due.
+    REPORT_DUE_DAYS = int(os.environ.get("COOPDESA_REPORT_DUE_DAYS", "30"))
 
 
 class DevelopmentConfig(Config):

@@ -319,8 +319,14 @@ def _signed_agreement(village, dieng: User, sembungan: User, bkad_user: User) ->
     from coopdesa.proposals import operations as ops
     from coopdesa.sustainability import operations as sustainability
 
+    from coopdesa.reports import operations as reports
+
     today = local_today()
-    this_year = today.year
+    # In force for seven months, reporting every quarter (as its tata cara says): two
+    # quarters have ended, the first report is overdue, whatever the day the demo loads.
+    month = today.year * 12 + today.month - 1 - 7
+    start = dt.date(month // 12, month % 12 + 1, 1)
+    end = dt.date(start.year + 3, start.month, 1) - dt.timedelta(days=1)
     sampah = ops.create_proposal(dieng, kind="antar_desa", initiative="desa",
                                  title="Pengelolaan Bersama Sampah Kawasan Wisata Dieng",
                                  partner_desa_codes=[VILLAGES["sembungan"]])
@@ -337,7 +343,7 @@ def _signed_agreement(village, dieng: User, sembungan: User, bkad_user: User) ->
         "tata_cara": "BKAD menugaskan unit pengelola sampah; setiap desa menyediakan dua "
                      "petugas; laporan keuangan dan kegiatan disampaikan setiap triwulan "
                      "kepada para Kepala Desa.",
-        "start_date": f"{this_year}-01-01", "end_date": f"{this_year + 2}-12-31",
+        "start_date": start.isoformat(), "end_date": end.isoformat(),
         "perubahan": "Perubahan, penundaan, atau pembatalan dimusyawarahkan dalam "
                      "musyawarah antar-Desa dan dituangkan dalam peraturan bersama "
                      "perubahan.",
@@ -381,6 +387,7 @@ def _signed_agreement(village, dieng: User, sembungan: User, bkad_user: User) ->
     sustainability.create_assessment(sampah, dieng, answers, "Sri Wahyuni",
                                      "Sekretaris Desa Dieng")
     ops.transition(sampah, dieng, "agree")
+    reports.set_schedule(sampah, dieng, "quarterly")
     for number, (party, user) in enumerate(zip(sampah.parties, (dieng, sembungan),
                                                strict=True), start=1):
         documents.record_signature(sampah, user, party.id, {

@@ -56,25 +56,25 @@ def signature_data(number: str, **extra: Any) -> dict[str, Any]:
             "place": "Dieng Kulon", "method": "basah", **extra}
 
 
-def sign_all(s: H.Scenario, *, paper: str = "f4") -> None:
+def sign_all(s: H.Scenario, *, paper: str = "f4", prefix: str = "") -> None:
     """Every party signs, each recorded by its own village's secretary (a third party by
-    the author)."""
+    the author); numbers are ``prefix`` + 1, 2, ... (unique per village and year)."""
     proposal = s.reload()
     for index, party in enumerate(list(proposal.parties), start=1):
         user = s[f"sek:{party.desa_code}"] if party.desa_code else s.author
         docs.record_signature(s.reload(), user, party.id,
-                              signature_data(str(index), paper=paper))
+                              signature_data(f"{prefix}{index}", paper=paper))
         db.session.commit()
 
 
-def active_agreement(kind: str = "antar_desa", **kw) -> H.Scenario:
+def active_agreement(kind: str = "antar_desa", *, prefix: str = "", **kw) -> H.Scenario:
     """An agreement signed by every party and in force (state ``active``), with its final
     document stored; ``kind`` is "antar_desa" (Dieng and Sembungan, reviewed by their BKAD)
     or "pihak_ketiga" (Dieng and CV Prau Lestari)."""
     from coopdesa.proposals.states import State
 
     s = agreed_antar_desa(**kw) if kind == "antar_desa" else agreed_pihak_ketiga(**kw)
-    sign_all(s)
+    sign_all(s, prefix=prefix)
     proposal = s.reload()
     if proposal.state == State.SIGNED:
         ops.transition(proposal, None, "activate")

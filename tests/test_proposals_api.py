@@ -510,8 +510,15 @@ def test_every_proposal_route_is_documented(app, spec):
             "/api/v1/proposals/<int:proposal_id>/assessments",
             "/api/v1/proposals/<int:proposal_id>/stakeholders",
             "/api/v1/proposals/<int:proposal_id>/signatures",
-            "/api/v1/proposals/<int:proposal_id>/document.pdf"} <= routes
-    assert len(routes) == 19
+            "/api/v1/proposals/<int:proposal_id>/document.pdf",
+            # life after signing: addenda and changes, reports, disputes
+            "/api/v1/proposals/<int:proposal_id>/changes",
+            "/api/v1/proposals/<int:proposal_id>/addendum",
+            "/api/v1/proposals/<int:proposal_id>/end-on-expiry",
+            "/api/v1/proposals/<int:proposal_id>/reports",
+            "/api/v1/proposals/<int:proposal_id>/report-schedule",
+            "/api/v1/proposals/<int:proposal_id>/disputes"} <= routes
+    assert len(routes) == 25
     methods = {(p, m) for p, ops_ in spec["paths"].items() for m in ops_}
     for pair in [("/proposals", "get"), ("/proposals", "post"),
                  ("/proposals/{proposal_id}", "patch"),

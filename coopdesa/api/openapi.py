@@ -971,6 +971,11 @@ SCHEMAS.update({
             "status_label": {"type": "string"},
             "ended_on": _nullable_string, "end_ground": _nullable_string,
             "sha256": _nullable_string,
+            "amendments": {"type": "array", "items": {"type": "object", "properties": {
+                "code": {"type": "string"}, "label": _nullable_string,
+                "enacted_on": {"type": "string", "format": "date"}}}},
+            "amends": _nullable_string, "amends_label": _nullable_string,
+            "replaced_by": _nullable_string,
             "matches": {"type": "boolean",
                         "description": "Present when ?sha256= was given."},
         },

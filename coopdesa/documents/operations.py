@@ -401,13 +401,15 @@ def attach_scan(document: AgreementDocument, user: Any, data: bytes,
 
 # --- public verification -------------------------------------------------------------------
 
-def public_status(document: AgreementDocument) -> dict[str, Any]:
-    """What /verify/<code> may show: the document's identity and state, nothing else."""
-    proposal = document.proposal
-    data = document.payload
+def public_state(proposal: Proposal, *, amended: bool) -> dict[str, Any]:
+    """The state as the public reads it (/verify and the villages' public pages):
+    ``amended`` says whether a signed addendum of the agreement exists; callers listing
+    many agreements load that fact in their own query."""
     state = proposal.state
     if state == State.ENDED and proposal.end_ground == EndGround.E_DIGANTI:
         status, label = "replaced", _("Diganti oleh perjanjian baru")
+    elif state in (State.ACTIVE, State.SIGNED) and amended:
+        status, label = "amended", _("Berlaku dengan perubahan")
     elif state == State.ENDED:
         status, label = "ended", _("Berakhir")
     elif state == State.ACTIVE:
@@ -416,6 +418,21 @@ def public_status(document: AgreementDocument) -> dict[str, Any]:
         status, label = "postponed", _("Pelaksanaannya ditunda")
     else:
         status, label = "signed", _("Ditandatangani, belum mulai berlaku")
+    ended = state == State.ENDED
+    return {
+        "status": status, "status_label": label,
+        "ended_on": proposal.ended_on.isoformat() if ended and proposal.ended_on else None,
+        "end_ground": proposal.end_ground.label if ended and proposal.end_ground else None,
+    }
+
+
+def public_status(document: AgreementDocument) -> dict[str, Any]:
+    """What /verify/<code> may show: the document's identity and state, nothing else."""
+    proposal = document.proposal
+    data = document.payload
+    state = proposal.state
+    amendments = _amendments(proposal)
+    words = public_state(proposal, amended=bool(amendments))
     numbers = [{"party": p["name"], "number": p["number"]} for p in data["parties"]]
     return {
         "code": document.code,
@@ -430,14 +447,31 @@ def public_status(document: AgreementDocument) -> dict[str, Any]:
         "enacted_place": document.enacted_place,
         "start": data["period"]["start"],
         "end": data["period"]["end"],
-        "status": status,
-        "status_label": label,
-        "ended_on": proposal.ended_on.isoformat() if state == State.ENDED and
-        proposal.ended_on else None,
-        "end_ground": proposal.end_ground.label if state == State.ENDED and
-        proposal.end_ground else None,
+        **words,
         "sha256": document.sha256,
+        "amendments": amendments,
+        "amends": (data.get("amends") or {}).get("code"),
+        "amends_label": (data.get("amends") or {}).get("label"),
+        "replaced_by": _code_of(proposal.replaced_by) if state == State.ENDED else None,
     }
+
+
+def _code_of(proposal: Proposal | None) -> str | None:
+    document = document_of(proposal) if proposal is not None else None
+    return document.code if document is not None and document.file_id else None
+
+
+def _amendments(proposal: Proposal) -> list[dict[str, Any]]:
+    """The signed addenda of an agreement, for its verification page (coopdesa.lifecycle
+    keeps them as proposals whose ``amends_id`` names the agreement)."""
+    rows = db.session.execute(
+        sa.select(Proposal, AgreementDocument)
+        .join(AgreementDocument, AgreementDocument.proposal_id == Proposal.id)
+        .where(Proposal.amends_id == proposal.id, Proposal.state.in_(FINAL_DOCUMENT_STATES),
+               AgreementDocument.file_id.is_not(None))
+        .order_by(Proposal.amendment_seq)).all()
+    return [{"code": d.code, "label": (d.payload.get("amends") or {}).get("label"),
+             "enacted_on": d.enacted_on.isoformat()} for _p, d in rows]
 
 
 def matches(document: AgreementDocument, data: bytes) -> bool:

@@ -149,6 +149,8 @@ def _build(proposal, signatures, document, verify_url, version_number) -> dict[s
         "enactment": None,
         "document": None,
     }
+    if proposal.amends_id is not None:
+        payload["amends"] = _amends(proposal)
     if document is not None:
         payload["enactment"] = {"date": document.enacted_on.isoformat(),
                                 "place": document.enacted_place}
@@ -157,6 +159,37 @@ def _build(proposal, signatures, document, verify_url, version_number) -> dict[s
                                "created": document.created_at.isoformat()
                                if document.created_at else None}
     return payload
+
+
+def _amends(proposal) -> dict[str, Any]:
+    """What an addendum changes: the original agreement's instrument, as its heading names
+    it ("Perubahan Pertama atas Peraturan Bersama Kepala Desa ... Nomor ... Tahun ...")."""
+    import sqlalchemy as sa
+
+    from coopdesa.documents.models import AgreementDocument
+    from coopdesa.extensions import db
+    from coopdesa.lifecycle.operations import amendment_label
+
+    root = proposal.amends
+    original = db.session.scalar(
+        sa.select(AgreementDocument).where(AgreementDocument.proposal_id == root.id))
+    numbers: list[str] = []
+    year = None
+    if original is not None:
+        year = original.enacted_on.year
+        numbers = [p["number"] for p in original.payload.get("parties", []) if p.get("number")]
+    if root.kind.value == "antar_desa":
+        names = " dan ".join(f"Kepala Desa {p.actor.name}" for p in root.village_parties)
+        instrument = f"Peraturan Bersama {names}"
+    else:
+        instrument = "Perjanjian Kerja Sama"
+    if numbers:
+        instrument += " Nomor " + " dan Nomor ".join(numbers)
+    if year:
+        instrument += f" Tahun {year}"
+    return {"seq": proposal.amendment_seq, "label": amendment_label(proposal),
+            "ref": root.ref, "instrument": instrument,
+            "code": original.code if original is not None else None}
 
 
 def as_date(value: str | dt.date | None) -> dt.date | None:

@@ -187,6 +187,12 @@ class Proposal(db.Model):
     ended_on: Mapped[dt.date | None]
     end_ground: Mapped[EndGround | None] = mapped_column(str_enum(EndGround, 2))
     end_note: Mapped[str | None] = mapped_column(sa.Text)
+    #: A perubahan (addendum) names the agreement it changes (always the original one, so
+    #: the addenda of one agreement are numbered 1, 2, ... in ``amendment_seq``).
+    amends_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposal.id"), index=True)
+    amendment_seq: Mapped[int | None]
+    #: The agreement that replaced this one (PP 43/2014 Pasal 147 huruf e).
+    replaced_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("proposal.id"))
     #: Optimistic locking: every save names the version it was made on.
     version: Mapped[int] = mapped_column(default=1)
 
@@ -196,6 +202,10 @@ class Proposal(db.Model):
     )
     bkad: Mapped[Bkad | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    amends: Mapped[Proposal | None] = relationship(
+        foreign_keys=[amends_id], remote_side="Proposal.id")
+    replaced_by: Mapped[Proposal | None] = relationship(
+        foreign_keys=[replaced_by_id], remote_side="Proposal.id")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased
 
 from coopdesa import access
 from coopdesa.access import Action
@@ -588,8 +589,11 @@ def _performer_refusal(user: User | None, proposal: Proposal, transition) -> str
 
 def available_transitions(proposal: Proposal, user: User) -> list:
     """Transitions this user could attempt now (guards are checked when attempted)."""
+    # Postponing, resuming and ending follow a recorded decision (coopdesa.lifecycle pages),
+    # never a bare button, not even an administrator's.
     return [t for t in TRANSITIONS.values()
-            if proposal.state in t.sources and _performer_refusal(user, proposal, t) is None
+            if t.name not in CASCADING
+            and proposal.state in t.sources and _performer_refusal(user, proposal, t) is None
             and (Performer.SYSTEM not in t.performers or Performer.AUTHOR in t.performers
                  or getattr(user, "is_admin", False))]
 
@@ -688,7 +692,19 @@ def transition(proposal: Proposal, user: User | None, name: str, *,
     from coopdesa.proposals.notifications import notify_transition
 
     notify_transition(proposal, name, user)
+    if name in CASCADING and proposal.amends_id is None:
+        # An agreement's addenda in force share its fate (coopdesa.lifecycle).
+        addenda = db.session.scalars(
+            sa.select(Proposal).where(Proposal.amends_id == proposal.id,
+                                      Proposal.state.in_(spec.sources))).all()
+        for addendum in addenda:
+            transition(addendum, None, name, text=text, ground=ground, ended_on=ended_on,
+                       today=today)
     return proposal
+
+
+#: Transitions of an agreement that its addenda in force follow.
+CASCADING = frozenset({"postpone", "resume", "end"})
 
 
 def _freeze_version(proposal: Proposal, user: User | None) -> int:
@@ -795,9 +811,29 @@ def strike_comment(proposal: Proposal, user: User, comment_id: int) -> ProposalC
 
 # --- the clock -----------------------------------------------------------------------------
 
+#: Other areas' nightly work (coopdesa.lifecycle: decisions whose day has come), run by
+#: :func:`run_lifecycle` after activation and before the term check: functions
+#: (today) -> {name: count}.
+LIFECYCLE_HOOKS: list = []
+
+
+def effective_end_clause() -> sa.ColumnElement:
+    """SQL for the end of an agreement's term: that of its latest addendum in force (an
+    extension is a change like any other), else its own."""
+    addendum = aliased(Proposal)
+    latest = (sa.select(addendum.end_date)
+              .where(addendum.amends_id == Proposal.id,
+                     addendum.state.in_((State.SIGNED, State.ACTIVE, State.POSTPONED)),
+                     addendum.end_date.is_not(None))
+              .order_by(addendum.amendment_seq.desc()).limit(1)
+              .correlate(Proposal).scalar_subquery())
+    return sa.func.coalesce(latest, Proposal.end_date)
+
+
 def run_lifecycle(today: dt.date | None = None) -> dict[str, int]:
-    """Start signed agreements whose term has begun and end active ones whose term has
-    expired (PP 43/2014 Pasal 147 huruf i). Safe to run repeatedly from cron."""
+    """Start signed agreements whose term has begun, apply decisions whose day has come,
+    and end agreements whose term has expired (PP 43/2014 Pasal 147 huruf i), with their
+    addenda. Safe to run repeatedly from cron."""
     today = today or local_today()
     started = ended = 0
     to_start = db.session.scalars(
@@ -806,16 +842,23 @@ def run_lifecycle(today: dt.date | None = None) -> dict[str, int]:
     for proposal in to_start:
         transition(proposal, None, "activate")
         started += 1
-    to_end = db.session.scalars(
-        sa.select(Proposal).where(Proposal.state.in_((State.ACTIVE, State.POSTPONED)),
-                                  Proposal.end_date < today)
+    counts: dict[str, int] = {}
+    for hook in LIFECYCLE_HOOKS:
+        for key, n in hook(today).items():
+            counts[key] = counts.get(key, 0) + n
+    end = effective_end_clause()
+    to_end = db.session.execute(
+        sa.select(Proposal, end).where(Proposal.state.in_((State.ACTIVE, State.POSTPONED)),
+                                       Proposal.amends_id.is_(None), end < today)
     ).all()
-    for proposal in to_end:
+    for proposal, term_end in to_end:
+        if proposal.state == State.ENDED:  # ended with an agreement processed before it
+            continue
         transition(proposal, None, "end", ground=EndGround.I_JANGKA_WAKTU.value,
-                   ended_on=min(proposal.end_date + dt.timedelta(days=1), today),
+                   ended_on=min(term_end + dt.timedelta(days=1), today),
                    text=_("Jangka waktu kerja sama telah berakhir."), today=today)
         ended += 1
-    return {"activated": started, "ended": ended}
+    return {"activated": started, "ended": ended, **counts}
 
 
 def configured_third_party_reviewer_role() -> str:
