@@ -444,3 +444,17 @@ def test_api_addendum(app, api):
     addendum = db.session.get(Proposal, response.json["addendum_id"])
     assert addendum.amends_id == s.proposal.id and addendum.state == State.DRAFT
     assert api(s["bkad"]).post(f"/proposals/{s.proposal.id}/addendum").status_code == 403
+
+
+def test_decision_form_without_choices_explains_in_indonesian(app, login):
+    s = D.active_agreement()
+    change = request(s, "penundaan")
+    client = login(s.author)
+    response = client.post(
+        f"/kerja-sama/{s.proposal.id}/status-kerja-sama/{change.id}/keputusan",
+        data={"version": change.version, "place": "Balai <b>Desa</b>"})
+    assert response.status_code == 422
+    assert "Pilih keputusan musyawarah" in response.text
+    assert "Not a valid choice" not in response.text
+    assert "Balai &lt;b&gt;Desa&lt;/b&gt;" in response.text  # kept, escaped
+    assert "Nama wakil" in response.text  # every party's missing representative explained

@@ -14,14 +14,15 @@ from coopdesa.proposals.forms import options
 
 
 class ChangeRequestForm(FlaskForm):
-    kind = SelectField(_l("Jenis permohonan"),
+    # The operations check choices, with Indonesian messages naming the field.
+    kind = SelectField(_l("Jenis permohonan"), validate_choice=False,
                        choices=options((k.value, lbl) for k, lbl in CHANGE_KIND_LABELS.items()))
     reason = TextAreaField(_l("Alasan"), validators=[Length(max=10_000)],
                            description=_l("Jelaskan mengapa, dengan merujuk tata cara "
                                           "perubahan, penundaan dan pembatalan dalam naskah "
                                           "kerja sama."))
     end_ground = SelectField(
-        _l("Dasar pembatalan atau pengakhiran (PP 43/2014 Pasal 147)"),
+        _l("Dasar pembatalan atau pengakhiran (PP 43/2014 Pasal 147)"), validate_choice=False,
         choices=options([("", _l("— pilih —"))] + [(g.value, g.label)
                                                     for g in DELIBERATED_GROUNDS]),
         validators=[Optional()])
@@ -32,7 +33,7 @@ class ChangeRequestForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     version = HiddenField()
-    outcome = RadioField(_l("Keputusan musyawarah"),
+    outcome = RadioField(_l("Keputusan musyawarah"), validate_choice=False,
                          choices=options([("approved", _l("Disepakati para pihak")),
                                           ("rejected", _l("Tidak disepakati"))]))
     held_on = DateField(_l("Tanggal musyawarah"), validators=[Optional()])
