@@ -317,9 +317,8 @@ def _signed_agreement(village, dieng: User, sembungan: User, bkad_user: User) ->
     from coopdesa.deliberations import operations as meetings
     from coopdesa.documents import operations as documents
     from coopdesa.proposals import operations as ops
-    from coopdesa.sustainability import operations as sustainability
-
     from coopdesa.reports import operations as reports
+    from coopdesa.sustainability import operations as sustainability
 
     today = local_today()
     # In force for seven months, reporting every quarter (as its tata cara says): two

@@ -442,7 +442,8 @@ def test_access_matrix(camat_dispute, api, client, auth):
     ketua_bpd = UserFactory(role=Role.KETUA_BPD, desa_code=DIENG)
     admin = AdminFactory()
 
-    # Cannot read the agreement: 404 in the API, a refusal with the reason in HTML.
+    # Cannot read the agreement: 404, as for one that does not exist, in the API and in
+    # HTML (a village never learns of another village's agreements).
     for user in (other, far_auditor):
         assert api(user).get(f"/disputes/{dispute.id}").status_code == 404
         assert api(user).get(f"/proposals/{proposal.id}/disputes").status_code == 404
@@ -450,9 +451,9 @@ def test_access_matrix(camat_dispute, api, client, auth):
                               json=step("musyawarah")).status_code == 404
         auth.login(user.username)
         page = client.get(f"/perselisihan/{dispute.id}")
-        assert page.status_code == 403
-        assert "tidak melibatkan desa" in page.get_data(as_text=True)
-        assert client.get(f"/kerja-sama/{proposal.id}/perselisihan/baru").status_code == 403
+        assert page.status_code == 404
+        assert dispute.subject not in page.get_data(as_text=True)
+        assert client.get(f"/kerja-sama/{proposal.id}/perselisihan/baru").status_code == 404
         auth.logout()
 
     # Read only: the auditor of the kecamatan and the Ketua BPD.

@@ -80,7 +80,8 @@ READS = {"admin", "sek_party", "bkad_reviewing", "ketua_bpd", "kepala_desa", "au
 READS_DRAFTS = {"admin", "sek_party"}
 #: Which transitions each role performs on an antar_desa proposal (state and gates aside).
 PERFORMS = {
-    "admin": set(TRANSITIONS),
+    # Postponing, resuming and ending need a recorded decision (coopdesa.lifecycle).
+    "admin": set(TRANSITIONS) - {"postpone", "resume", "end"},
     "sek_party": {"submit", "agree", "withdraw"},
     "sek_other": set(),
     "bkad_reviewing": {"start_review", "request_changes", "approve", "reject"},

@@ -26,7 +26,7 @@ from coopdesa.access import Action, DisputeOf
 from coopdesa.disputes import operations as ops
 from coopdesa.disputes.forms import DisputeForm, ScanForm, StepForm, WithdrawForm
 from coopdesa.disputes.models import Dispute, DisputeState
-from coopdesa.errors import DomainError
+from coopdesa.errors import DomainError, NotFoundError
 from coopdesa.extensions import db
 from coopdesa.files.views import send_stored
 from coopdesa.i18n import local_today
@@ -42,14 +42,18 @@ STEP_FIELDS = ("level", "held_on", "place", "facilitator_name", "facilitator_off
 
 
 def _proposal(proposal_id: int) -> Proposal:
+    """The proposal if the user may read it, else the same 404 as a missing one: a village
+    never learns of another village's agreements (as everywhere else)."""
     proposal = proposal_ops.get_proposal(proposal_id)
-    access.require(current_user, Action.VIEW, proposal)
+    if not access.can(current_user, Action.VIEW, proposal):
+        raise NotFoundError(_("Usulan kerja sama tidak ditemukan."))
     return proposal
 
 
 def _load(dispute_id: int) -> Dispute:
     dispute = ops.get_dispute(dispute_id)
-    access.require(current_user, Action.VIEW, dispute)
+    if not access.can(current_user, Action.VIEW, dispute):
+        raise NotFoundError(_("Perselisihan tidak ditemukan."))
     return dispute
 
 

@@ -119,8 +119,10 @@ def addenda_in_force(root: Proposal) -> list[Proposal]:
 
 def effective_end(root: Proposal) -> dt.date | None:
     """The end of the term as the latest addendum in force sets it (an extension is a
-    change like any other)."""
-    for addendum in reversed(addenda_in_force(root)):
+    change like any other); once the agreement has ended, as its addenda (ended with it)
+    had set it."""
+    kept = IN_FORCE | {State.ENDED} if root.state == State.ENDED else IN_FORCE
+    for addendum in reversed([a for a in addenda_of(root) if a.state in kept]):
         if addendum.end_date is not None:
             return addendum.end_date
     return root.end_date

@@ -623,6 +623,11 @@ def transition(proposal: Proposal, user: User | None, name: str, *,
               "%(state)s.", action=spec.label, state=proposal.state.label),
             details={"current": proposal_state_dict(proposal)})
     refusal = _performer_refusal(user, proposal, spec)
+    if refusal is None and user is not None and name in CASCADING:
+        # Not even an administrator: these follow a decision recorded with every party.
+        refusal = _("Penundaan, pelanjutan dan berakhirnya kerja sama dicatat di halaman "
+                    "status kerja sama, dengan keputusan musyawarah para pihak (PP 43/2014 "
+                    "Pasal 145-147).")
     if refusal is not None:
         from coopdesa.errors import AccessDenied
 

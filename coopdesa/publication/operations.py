@@ -160,6 +160,7 @@ def agreement_entry(document: AgreementDocument, withholding: PublicationWithhol
         "withheld": withholding is not None,
         "legal_basis": withholding.legal_basis if withholding is not None else None,
         "amends": (data.get("amends") or {}).get("label"),
+        "amends_instrument": (data.get("amends") or {}).get("instrument"),
         "amends_code": (data.get("amends") or {}).get("code"),
         "replaced_by": replaced_by if status["status"] == "replaced" else None,
     }
@@ -168,6 +169,7 @@ def agreement_entry(document: AgreementDocument, withholding: PublicationWithhol
         # document's content is published (the verification code would open it).
         entry.update(code=None, verify_url=None, pdf_url=None, parties=[], bidang=[],
                      start=None, end=None, signatories=[], end_ground=None, amends_code=None,
+                     amends_instrument=None,
                      replaced_by=None,
                      numbers=[n for n in entry["numbers"] if own and n["party"] == own["name"]])
     return entry
