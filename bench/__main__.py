@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import documents, export, proposals, regions
+from bench import documents, export, proposals, publication, regions
 
 BENCHMARKS = {"regions": regions.main, "proposals": proposals.main,
-              "documents": documents.main, "export": export.main}
+              "documents": documents.main, "export": export.main,
+              "publication": publication.main}
 
 
 def main(argv: list[str]) -> int:
