@@ -362,7 +362,9 @@ def test_reports_dispute_addendum_ending_and_public_page(new_page, fresh_server)
     expect(original).to_contain_text(TITLE)
     expect(original.locator(".agreement-status")).to_have_text(re.compile("Berakhir"))
     expect(original).to_contain_text("berakhirnya masa perjanjian")
-    expect(changed).to_contain_text("Perubahan atas")
+    # The addendum names the instrument it changes and links to its verification.
+    expect(changed).to_contain_text("Perubahan Pertama atas Peraturan Bersama Kepala Desa")
+    expect(changed.locator(f"a[href$='/verify/{original_code}']")).to_have_count(1)
     for card in (original, changed):
         expect(card.locator("a.pdf-link")).to_have_count(1)
     text = main.inner_text()
