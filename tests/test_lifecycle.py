@@ -306,6 +306,18 @@ def test_addendum_is_deliberated_signed_and_shown_on_the_original(app):
     assert addendum.state == State.ACTIVE
     root = s.reload()
     assert life.effective_end(root) == new_end
+    # The extension counts everywhere the term does: reporting periods, the dashboard and
+    # the reminders of agreements ending soon; the addendum reports through its agreement.
+    from coopdesa.proposals import notifications, queries
+    from coopdesa.reports import operations as reports
+
+    assert reports.periods(root)[-1][1] == new_end
+    assert reports.periods(db.session.get(Proposal, addendum.id)) == []
+    board = queries.dashboard(s.author, today=new_end - 20 * DAY)
+    assert [p.id for p in board.ending_30] == [root.id]
+    assert board.term_end[root.id] == new_end
+    assert queries.dashboard(s.author, today=root.end_date - 20 * DAY).ending_30 == []
+    assert notifications.remind(new_end - 20 * DAY)["ending"] > 0
     # Its own number, PDF and code; the original's verification page links to it.
     mine, original = docs.document_of(addendum), docs.document_of(root)
     assert mine.code != original.code and mine.sha256 != original.sha256

@@ -12,8 +12,6 @@ field, and changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +36,7 @@ from coopdesa.disputes.models import (
 from coopdesa.errors import ConflictError, NotFoundError, ValidationError
 from coopdesa.extensions import db
 from coopdesa.files.models import StoredFile
-from coopdesa.files.operations import store_upload
+from coopdesa.files.operations import store_generated_pdf, store_upload
 from coopdesa.i18n import local_today, parse_date
 from coopdesa.proposals.models import Proposal, ProposalParty
 from coopdesa.proposals.states import State
@@ -563,13 +561,8 @@ def store_berita_acara(dispute: Dispute, data: bytes) -> StoredFile:
     """Keep ``data`` as the dispute's berita acara, once: a second call keeps the first."""
     if dispute.berita_acara_id is not None:
         return dispute.berita_acara
-    stored = StoredFile(
-        name=f"{secrets.token_hex(16)}.pdf",
-        original_name=f"{dispute.proposal.ref}-berita-acara-perselisihan-{dispute.id}.pdf",
-        content_type="application/pdf", size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), data=data)
-    db.session.add(stored)
-    db.session.flush()
+    stored = store_generated_pdf(
+        data, f"{dispute.proposal.ref}-berita-acara-perselisihan-{dispute.id}.pdf")
     dispute.berita_acara_id = stored.id
     dispute.berita_acara = stored
     dispute.berita_acara_sha256 = stored.sha256

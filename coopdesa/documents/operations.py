@@ -31,7 +31,7 @@ from coopdesa.documents.models import AgreementDocument, Paper, Signature, SignM
 from coopdesa.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
 from coopdesa.extensions import db
 from coopdesa.files.models import StoredFile
-from coopdesa.files.operations import sniff, store_upload
+from coopdesa.files.operations import sniff, store_generated_pdf, store_upload
 from coopdesa.i18n import local_today, parse_date
 from coopdesa.proposals.models import EndGround, Proposal, ProposalParty, ProposalVersion
 from coopdesa.proposals.states import State
@@ -324,12 +324,7 @@ def store_final(document: AgreementDocument, data: bytes) -> StoredFile:
     """Keep ``data`` as the document's final PDF, once: a second call keeps the first."""
     if document.file_id is not None:
         return document.file
-    stored = StoredFile(
-        name=f"{secrets.token_hex(16)}.pdf",
-        original_name=f"{document.proposal.ref}-final.pdf", content_type="application/pdf",
-        size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data)
-    db.session.add(stored)
-    db.session.flush()
+    stored = store_generated_pdf(data, f"{document.proposal.ref}-final.pdf")
     document.file_id = stored.id
     document.file = stored
     document.sha256 = stored.sha256

@@ -30,6 +30,18 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def store_generated_pdf(data: bytes, original_name: str) -> StoredFile:
+    """Keep a PDF the app rendered itself (agreements, reports, berita acara) under a
+    generated name, with its SHA-256."""
+    stored = StoredFile(
+        name=f"{secrets.token_hex(16)}.pdf", original_name=original_name[:200],
+        content_type="application/pdf", size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(), data=data)
+    db.session.add(stored)
+    db.session.flush()
+    return stored
+
+
 def store_upload(data: bytes, original_name: str | None, *, field: str, user=None,
                  max_bytes: int = MAX_UPLOAD_BYTES) -> StoredFile:
     """Keep an uploaded PDF, PNG or JPEG; refuse anything else by name of ``field``."""

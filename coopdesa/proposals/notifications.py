@@ -128,18 +128,25 @@ def remind(today: dt.date | None = None) -> dict[str, int]:
                 [user], f"a:{proposal.id}:{proposal.state.value}:{proposal.version}", proposal,
                 f"Menunggu tindakan Anda: {proposal.ref} \u201c{proposal.title}\u201d "
                 f"({proposal.state.label}).")
+    from coopdesa.proposals.operations import effective_end_clause
+
+    end = effective_end_clause()  # the term as the latest addendum in force sets it
     for days, after in ((90, 30), (30, -1)):
         # One notice per window: an agreement already within 30 days gets only that one.
-        ending = db.session.scalars(
-            sa.select(Proposal).where(Proposal.state == State.ACTIVE,
-                                      Proposal.end_date > today + dt.timedelta(days=after),
-                                      Proposal.end_date <= today + dt.timedelta(days=days))
+        ending = db.session.execute(
+            sa.select(Proposal, end).where(Proposal.state == State.ACTIVE,
+                                           Proposal.amends_id.is_(None),
+                                           end > today + dt.timedelta(days=after),
+                                           end <= today + dt.timedelta(days=days))
         ).all()
-        for proposal in ending:
+        for proposal, term_end in ending:
+            # A term changed by an addendum is a new ending, and gets its own notice.
+            key = f"e{days}:{proposal.id}" + (
+                "" if term_end == proposal.end_date else f":{term_end.isoformat()}")
             counts["ending"] += _notify(
-                authors(proposal) + reviewers(proposal), f"e{days}:{proposal.id}", proposal,
+                authors(proposal) + reviewers(proposal), key, proposal,
                 f"Kerja sama {proposal.ref} \u201c{proposal.title}\u201d berakhir pada "
-                f"{proposal.end_date.isoformat()} (dalam {days} hari atau kurang).")
+                f"{term_end.isoformat()} (dalam {days} hari atau kurang).")
     for hook in REMIND_HOOKS:
         for name, n in hook(today).items():
             counts[name] = counts.get(name, 0) + n

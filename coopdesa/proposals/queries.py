@@ -188,6 +188,8 @@ class Dashboard:
     ending_30: list[Proposal]
     ending_90: list[Proposal]
     by_state: dict[State, int]
+    #: The end of each listed agreement's term, as its latest addendum in force sets it.
+    term_end: dict[int, dt.date] = field(default_factory=dict)
 
 
 def dashboard(user: User, today: dt.date | None = None) -> Dashboard:
@@ -200,18 +202,24 @@ def dashboard(user: User, today: dt.date | None = None) -> Dashboard:
         drafts = list(db.session.scalars(
             sa.select(Proposal).where(scope, Proposal.state == State.DRAFT)
             .options(options).order_by(Proposal.updated_at.desc()).limit(20)))
-    ending = list(db.session.scalars(
-        sa.select(Proposal).where(scope, Proposal.state == State.ACTIVE,
-                                  Proposal.end_date >= today,
-                                  Proposal.end_date <= today + dt.timedelta(days=90))
-        .options(options).order_by(Proposal.end_date)))
+    from coopdesa.proposals.operations import effective_end_clause
+
+    # One entry per agreement (its addenda share its term), at the term an addendum set.
+    end = effective_end_clause()
+    rows = db.session.execute(
+        sa.select(Proposal, end).where(scope, Proposal.state == State.ACTIVE,
+                                       Proposal.amends_id.is_(None), end >= today,
+                                       end <= today + dt.timedelta(days=90))
+        .options(options).order_by(end, Proposal.id)).all()
+    ending = [p for p, _end in rows]
+    term_end = {p.id: e for p, e in rows}
     limit_30 = today + dt.timedelta(days=30)
     by_state = dict(db.session.execute(
         sa.select(Proposal.state, sa.func.count()).where(scope).group_by(Proposal.state)
     ).all())  # Row is a tuple; Result.tuples() is deprecated in SQLAlchemy 2.1
     return Dashboard(
         awaiting=awaiting, drafts=drafts,
-        ending_30=[p for p in ending if p.end_date <= limit_30],
-        ending_90=[p for p in ending if p.end_date > limit_30],
+        ending_30=[p for p in ending if term_end[p.id] <= limit_30],
+        ending_90=[p for p in ending if term_end[p.id] > limit_30], term_end=term_end,
         by_state=by_state,
     )

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import hashlib
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +29,7 @@ from coopdesa.db import is_id, utcnow
 from coopdesa.errors import ConflictError, NotFoundError, ValidationError
 from coopdesa.extensions import db
 from coopdesa.files.models import StoredFile
-from coopdesa.files.operations import store_upload
+from coopdesa.files.operations import store_generated_pdf, store_upload
 from coopdesa.proposals.models import (
     FundingSource,
     Kind,
@@ -39,6 +37,7 @@ from coopdesa.proposals.models import (
     ProposalFunding,
     ProposalParty,
 )
+from coopdesa.proposals.operations import effective_end_clause
 from coopdesa.proposals.states import State
 from coopdesa.regions.models import Region, RegionKind
 from coopdesa.reports.models import (
@@ -136,11 +135,23 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def _term_end(proposal: Any) -> dt.date | None:
+    """The end of the term, as the latest addendum in force sets it (an extension adds
+    periods); ``proposal`` may also be a row shape that carries it already."""
+    if isinstance(proposal, Proposal):
+        from coopdesa.lifecycle.operations import effective_end
+
+        return effective_end(proposal)
+    return proposal.end_date
+
+
 def periods(proposal: Proposal, period: ReportPeriod | None = None
             ) -> list[tuple[dt.date, dt.date]]:
     """The reporting periods from the start to the end of the term, in steps of 3, 6 or 12
     months counted from the start date; the last may be shorter."""
-    start, end = proposal.start_date, proposal.end_date
+    if getattr(proposal, "amends_id", None) is not None:
+        return []  # an addendum's work is reported under the agreement it changes
+    start, end = proposal.start_date, _term_end(proposal)
     if start is None or end is None or end < start:
         return []
     months = (period or period_of(proposal)).months
@@ -698,13 +709,8 @@ def store_pdf(report: ImplementationReport, data: bytes) -> StoredFile:
     """Keep ``data`` as the report's PDF, once: a second call keeps the first."""
     if report.file_id is not None:
         return report.file
-    stored = StoredFile(
-        name=f"{secrets.token_hex(16)}.pdf",
-        original_name=f"{report.proposal.ref}-laporan-{report.period_start.isoformat()}.pdf",
-        content_type="application/pdf", size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), data=data)
-    db.session.add(stored)
-    db.session.flush()
+    stored = store_generated_pdf(
+        data, f"{report.proposal.ref}-laporan-{report.period_start.isoformat()}.pdf")
     report.file_id = stored.id
     report.file = stored
     report.sha256 = stored.sha256
@@ -778,10 +784,11 @@ def overdue_reports(where: sa.ColumnElement[bool], today: dt.date | None = None
     days = dt.timedelta(days=due_days())
     candidates = (sa.select(Proposal.id).where(
         where, Proposal.state.in_(sorted(FILING_STATES)), Proposal.start_date.is_not(None),
-        Proposal.end_date.is_not(None), Proposal.start_date < today - days))
+        Proposal.amends_id.is_(None),  # an addendum reports through its agreement
+        effective_end_clause().is_not(None), Proposal.start_date < today - days))
     rows = db.session.execute(
         sa.select(Proposal.id, Proposal.ref, Proposal.title, Proposal.kind, Proposal.state,
-                  Proposal.start_date, Proposal.end_date, Proposal.ended_on,
+                  Proposal.start_date, effective_end_clause(), Proposal.ended_on,
                   Proposal.bkad_id, ReportSchedule.period)
         .outerjoin(ReportSchedule, ReportSchedule.proposal_id == Proposal.id)
         .where(Proposal.id.in_(candidates)).order_by(Proposal.id)).all()
