@@ -327,7 +327,9 @@ def test_addendum_is_deliberated_signed_and_shown_on_the_original(app):
     assert docs.public_status(mine)["amends"] == original.code
     text = " ".join(page.extract_text() for page in PdfReader(
         io.BytesIO(mine.file.data)).pages)
-    assert "PERUBAHAN PERTAMA ATAS PERATURAN BERSAMA" in " ".join(text.split()).upper()
+    flat = " ".join(text.split()).upper()
+    assert "PERUBAHAN PERTAMA ATAS PERATURAN BERSAMA KEPALA DESA DIENG DAN KEPALA DESA " \
+        "SEMBUNGAN NOMOR 1 DAN NOMOR 2 TAHUN" in flat
     # The clock does not end the original on its first end date, and ending it ends the
     # addendum too.
     assert ops.run_lifecycle(root.end_date + DAY)["ended"] == 0

@@ -517,8 +517,9 @@ def test_every_proposal_route_is_documented(app, spec):
             "/api/v1/proposals/<int:proposal_id>/end-on-expiry",
             "/api/v1/proposals/<int:proposal_id>/reports",
             "/api/v1/proposals/<int:proposal_id>/report-schedule",
-            "/api/v1/proposals/<int:proposal_id>/disputes"} <= routes
-    assert len(routes) == 25
+            "/api/v1/proposals/<int:proposal_id>/disputes",
+            "/api/v1/proposals/<int:proposal_id>/publication"} <= routes
+    assert len(routes) == 28
     methods = {(p, m) for p, ops_ in spec["paths"].items() for m in ops_}
     for pair in [("/proposals", "get"), ("/proposals", "post"),
                  ("/proposals/{proposal_id}", "patch"),

@@ -486,3 +486,33 @@ def test_a_replaced_agreement_names_its_successor(client, world):
     html = _html(client.get(PAGE))
     assert "Diganti oleh perjanjian baru" in html
     assert f'href="/verify/{world["document"].code}"' in html
+
+
+def test_withholding_through_the_api(app, api, client):
+    s = D.active_agreement()
+    admin = AdminFactory()
+    db.session.commit()
+    pid = s.proposal.id
+    code = docs.document_of(s.reload()).code
+    # Only admins withhold; a party's secretary reads the status, an outsider gets 404.
+    refused = api(s.author).post(f"/proposals/{pid}/publication/withhold",
+                                 json={"legal_basis": "UU 14/2008 Pasal 17", "reason": "x"})
+    assert refused.status_code == 403
+    assert api(UserFactory(role="sekretaris", desa_code=TIENG)).get(
+        f"/proposals/{pid}/publication").status_code == 404
+    bad = api(admin).post(f"/proposals/{pid}/publication/withhold",
+                          json={"legal_basis": " ", "reason": 5})
+    assert bad.status_code == 422
+    assert set(bad.json["error"]["fields"]) == {"legal_basis", "reason"}
+    done = api(admin).post(f"/proposals/{pid}/publication/withhold",
+                           json={"legal_basis": "UU 14/2008 Pasal 17 huruf b",
+                                 "reason": "Memuat data pribadi penerima manfaat."})
+    assert done.status_code == 201 and done.json["withheld"] is True
+    assert client.get(f"/publik/dokumen/{code}.pdf").status_code == 404
+    assert api(admin).post(f"/proposals/{pid}/publication/withhold",
+                           json={"legal_basis": "x", "reason": "y"}).status_code == 409
+    lifted = api(admin).post(f"/proposals/{pid}/publication/lift",
+                             json={"lift_reason": "Data pribadi telah dihitamkan."})
+    assert lifted.status_code == 200 and lifted.json["withheld"] is False
+    assert len(api(s.author).get(f"/proposals/{pid}/publication").json["history"]) == 1
+    assert client.get(f"/publik/dokumen/{code}.pdf").status_code == 200

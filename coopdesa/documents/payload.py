@@ -179,7 +179,9 @@ def _amends(proposal) -> dict[str, Any]:
         year = original.enacted_on.year
         numbers = [p["number"] for p in original.payload.get("parties", []) if p.get("number")]
     if root.kind.value == "antar_desa":
-        names = " dan ".join(f"Kepala Desa {p.actor.name}" for p in root.village_parties)
+        # "Kepala Desa Dieng": the register's display name, as the heading has it.
+        names = " dan ".join(f"Kepala {_region(p.desa_code).display_name}"
+                             for p in root.village_parties)
         instrument = f"Peraturan Bersama {names}"
     else:
         instrument = "Perjanjian Kerja Sama"

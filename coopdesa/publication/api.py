@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from coopdesa.api import endpoint, path_param
+from coopdesa import access
+from coopdesa.access import Action
+from coopdesa.api import endpoint, json_body, path_param
 from coopdesa.api.openapi import SCHEMAS
-from coopdesa.extensions import limiter
+from coopdesa.errors import NotFoundError
+from coopdesa.extensions import db, limiter
+from coopdesa.proposals import operations as proposal_ops
 from coopdesa.publication import operations as ops
 from coopdesa.publication.views import cacheable, page_etag, public_limit
 
@@ -90,3 +96,74 @@ def public_village_agreements(kode: str):
     return cacheable(response, etag=page_etag(page, "json"),
                      last_modified=page.last_modified)
 
+
+
+# --- withholding (admins; PP 43/2014 Pasal 88 and the exceptions of UU 14/2008) ------------
+
+SCHEMAS.update({
+    "PublicationWithholding": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "proposal_id": {"type": "integer"},
+        "legal_basis": {"type": "string"}, "reason": {"type": "string"},
+        "withheld_at": {"type": "string"}, "lifted_at": {"type": ["string", "null"]},
+        "lift_reason": {"type": ["string", "null"]}}},
+    "PublicationStatus": {"type": "object", "properties": {
+        "proposal_id": {"type": "integer"}, "public": {"type": "boolean"},
+        "withheld": {"type": "boolean"},
+        "history": {"type": "array",
+                    "items": {"$ref": "#/components/schemas/PublicationWithholding"}}}},
+    "WithholdInput": {"type": "object", "required": ["legal_basis", "reason"], "properties": {
+        "legal_basis": {"type": "string", "description": "Shown to the public."},
+        "reason": {"type": "string", "description": "Internal; never shown publicly."}}},
+    "LiftInput": {"type": "object", "required": ["lift_reason"], "properties": {
+        "lift_reason": {"type": "string"}}},
+})
+PROPOSAL_ID = path_param("proposal_id", "Proposal id", type_="integer")
+
+
+def _proposal(proposal_id: int):
+    proposal = proposal_ops.get_proposal(proposal_id)
+    if not access.can(current_user, Action.VIEW, proposal):
+        raise NotFoundError(_("Usulan kerja sama tidak ditemukan."))
+    return proposal
+
+
+def _withholding_dict(w) -> dict:
+    return {"id": w.id, "proposal_id": w.proposal_id, "legal_basis": w.legal_basis,
+            "reason": w.reason, "withheld_at": w.withheld_at.isoformat(),
+            "lifted_at": w.lifted_at.isoformat() if w.lifted_at else None,
+            "lift_reason": w.lift_reason}
+
+
+def _publication(proposal) -> dict:
+    access.require(current_user, Action.VIEW, access.PublicationOf(proposal))
+    return {"proposal_id": proposal.id, "public": ops.is_public(proposal),
+            "withheld": ops.active_withholding(proposal.id) is not None,
+            "history": [_withholding_dict(w) for w in ops.withholdings_of(proposal)]}
+
+
+@endpoint("/proposals/<int:proposal_id>/publication", summary="Publication status and history",
+          tag=TAG, params=[PROPOSAL_ID], responses={200: "PublicationStatus", 404: "Error"})
+def get_publication(proposal_id: int):
+    return jsonify(_publication(_proposal(proposal_id)))
+
+
+@endpoint("/proposals/<int:proposal_id>/publication/withhold", method="POST",
+          summary="Withhold the document from the public pages (admins)", tag=TAG,
+          params=[PROPOSAL_ID], body="WithholdInput",
+          responses={201: "PublicationStatus", 403: "Error", 404: "Error", 409: "Error"})
+def post_publication_withhold(proposal_id: int):
+    proposal = _proposal(proposal_id)
+    ops.withhold(proposal, current_user, json_body({"legal_basis", "reason"}))
+    db.session.commit()
+    return jsonify(_publication(proposal)), 201
+
+
+@endpoint("/proposals/<int:proposal_id>/publication/lift", method="POST",
+          summary="Lift the withholding in force (admins)", tag=TAG, params=[PROPOSAL_ID],
+          body="LiftInput",
+          responses={200: "PublicationStatus", 403: "Error", 404: "Error", 409: "Error"})
+def post_publication_lift(proposal_id: int):
+    proposal = _proposal(proposal_id)
+    ops.lift(proposal, current_user, json_body({"lift_reason"}))
+    db.session.commit()
+    return jsonify(_publication(proposal))
