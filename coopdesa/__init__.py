@@ -70,6 +70,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     _register_blueprints(app)
     _register_template_helpers(app)
+    from coopdesa.network.stages import StageRule
+
+    app.extensions["coopdesa.network_rule"] = StageRule.from_setting(
+        app.config.get("NETWORK_STAGE_RULE"))
     from coopdesa.documents import pdf, render
 
     pdf.init_app(app)
@@ -188,6 +192,8 @@ def _register_blueprints(app: Flask) -> None:
     import coopdesa.files.models
     import coopdesa.lifecycle.api
     import coopdesa.lifecycle.models
+    import coopdesa.network.models
+    import coopdesa.network.store  # noqa: F401  (registers the nightly refresh)
     import coopdesa.proposals.api
     import coopdesa.proposals.models
     import coopdesa.publication.api

@@ -658,3 +658,47 @@ def _publication_view(user: User, target: PublicationOf) -> str | None:
 def _publication_manage(user: User, target: Any) -> str | None:
     return _("Hanya administrator yang dapat mengecualikan dokumen dari publikasi atau "
              "mencabut pengecualiannya.")
+
+
+# --- cooperation network ---------------------------------------------------------------
+# The network shows only signed agreements whose documents are public (withheld ones are
+# left out), i.e. what the public pages of the desa already show, plus counts. A village
+# role or a BKAD member reads the networks of its own kabupaten/kota (its desa, its
+# kecamatan, its BKAD, the kabupaten); an auditor those inside its jurisdiction; provinces
+# and the country are for auditors whose jurisdiction covers them, and admins.
+
+class NetworkOf:
+    """Target for rules on the network of ``scope`` (coopdesa.network.graph.Scope)."""
+
+    __tablename__ = "network"
+
+    def __init__(self, scope) -> None:
+        self.scope = scope
+
+
+def _home_kabupaten(user: User) -> str | None:
+    if user.role in DESA_ROLES:
+        return user.desa_code[:5] if user.desa_code else None
+    if user.role == Role.BKAD and user.bkad is not None:
+        return user.bkad.kabupaten_code
+    return None
+
+
+@rule("network", Action.VIEW, Action.EXPORT)
+def _network_read(user: User, target: NetworkOf) -> str | None:
+    from coopdesa.network.graph import ScopeKind
+
+    if user.role == Role.ADMIN:
+        return None
+    scope = target.scope
+    codes = sorted(scope.members) if scope.kind is ScopeKind.BKAD else (
+        [scope.code] if scope.code else [])
+    if user.role == Role.AUDITOR:
+        home = user.jurisdiction_code
+        refusal = _("Jaringan ini berada di luar wilayah pengawasan Anda.")
+    else:
+        home = _home_kabupaten(user)
+        refusal = _("Jaringan kerja sama dapat dibuka untuk kabupaten/kota desa Anda sendiri.")
+    if not home or not codes:
+        return refusal
+    return None if all(_within(code, home) for code in codes) else refusal

@@ -101,6 +101,10 @@ class Config:
                                        "120 per minute;2000 per hour")
     #: Days after a reporting period ends by which its implementation report is due.
     REPORT_DUE_DAYS = int(os.environ.get("COOPDESA_REPORT_DUE_DAYS", "30"))
+    #: The thresholds of the bonding / bridging / networking rule, as a JSON object naming
+    #: any of bridging_partners, networking_partners, networking_kinds, networking_outside
+    #: (coopdesa.network.stages.StageRule); empty for the defaults.
+    NETWORK_STAGE_RULE = os.environ.get("COOPDESA_NETWORK_STAGE_RULE", "")
 
 
 class DevelopmentConfig(Config):
