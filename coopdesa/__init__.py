@@ -192,6 +192,7 @@ def _register_blueprints(app: Flask) -> None:
     import coopdesa.files.models
     import coopdesa.lifecycle.api
     import coopdesa.lifecycle.models
+    import coopdesa.network.api
     import coopdesa.network.models
     import coopdesa.network.store  # noqa: F401  (registers the nightly refresh)
     import coopdesa.proposals.api
@@ -215,6 +216,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopdesa.documents.views import public_bp as verify_bp
     from coopdesa.lifecycle.views import bp as lifecycle_bp
     from coopdesa.main.views import bp as main_bp
+    from coopdesa.network.views import bp as network_bp
     from coopdesa.proposals.views import bp as proposals_bp
     from coopdesa.publication.views import bp as publication_bp
     from coopdesa.regions.views import bp as regions_bp
@@ -236,6 +238,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(publication_bp)
     app.register_blueprint(disputes_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(network_bp)
     app.register_blueprint(api_bp)
     ext.csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to ride on
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from coopdesa.actors.models import Actor
+from coopdesa.db import utcnow
 from coopdesa.extensions import db
 from coopdesa.network.graph import (
     NETWORK_STATES,
@@ -123,16 +124,28 @@ def compute_kabupaten(code: str, *, rows: list[PartyRow] | None = None,
 
 def _store(code: str, graph, metrics: NetworkMetrics, fingerprint: str, villages: int,
            elapsed_ms: int) -> NetworkResult:
-    db.session.execute(sa.delete(NetworkResult).where(NetworkResult.scope_code == code))
-    result = NetworkResult(
-        scope_code=code, fingerprint=fingerprint, elapsed_ms=elapsed_ms,
-        node_count=metrics.node_count, edge_count=metrics.edge_count,
-        agreement_count=metrics.agreement_count, village_count=villages,
-        isolated_count=len(metrics.isolated), community_count=len(metrics.communities),
-        density=metrics.density, cross_kecamatan=metrics.cross_kecamatan,
-        cross_kabupaten=metrics.cross_kabupaten, betweenness_exact=metrics.betweenness_exact,
-        stage_counts={s.value: n for s, n in metrics.stage_counts.items()})
-    db.session.add(result)
+    result = db.session.scalar(sa.select(NetworkResult).where(NetworkResult.scope_code == code))
+    if result is None:
+        result = NetworkResult(scope_code=code)
+        db.session.add(result)
+    else:
+        db.session.execute(sa.delete(NetworkNode).where(NetworkNode.result_id == result.id)
+                           .execution_options(synchronize_session=False))
+        db.session.expire(result, ["nodes"])
+    result.fingerprint = fingerprint
+    result.computed_at = utcnow()
+    result.elapsed_ms = elapsed_ms
+    result.node_count = metrics.node_count
+    result.edge_count = metrics.edge_count
+    result.agreement_count = metrics.agreement_count
+    result.village_count = villages
+    result.isolated_count = len(metrics.isolated)
+    result.community_count = len(metrics.communities)
+    result.density = metrics.density
+    result.cross_kecamatan = metrics.cross_kecamatan
+    result.cross_kabupaten = metrics.cross_kabupaten
+    result.betweenness_exact = metrics.betweenness_exact
+    result.stage_counts = {s.value: n for s, n in metrics.stage_counts.items()}
     db.session.flush()
     rows = []
     for key, attrs in graph.nodes(data=True):
@@ -160,6 +173,21 @@ def fresh_result(code: str) -> NetworkResult:
     return compute_kabupaten(code, fingerprint=now)
 
 
+def stored_nodes(prefix: str | None) -> dict[str, NetworkNode]:
+    """The stored metrics of every actor inside ``prefix`` (None: the country), by node key,
+    from the result of the kabupaten each lies in. Read as stored (see ``stale_codes``)."""
+    stmt = (sa.select(NetworkNode).join(NetworkResult)
+            .where(NetworkNode.inside.is_(True)))
+    if prefix:
+        stmt = stmt.where(code_within(NetworkResult.scope_code, prefix[:5]) if len(prefix) > 5
+                          else code_within(NetworkResult.scope_code, prefix))
+    nodes = {}
+    for node in db.session.scalars(stmt):
+        if not prefix or node.region == prefix or node.region.startswith(prefix + "."):
+            nodes.setdefault(node.node_key, node)
+    return nodes
+
+
 def kabupaten_codes(prefix: str | None = None) -> list[str]:
     stmt = sa.select(Region.code).where(Region.level == 2)
     if prefix:
@@ -174,8 +202,11 @@ def stale_codes(prefix: str | None = None) -> list[str]:
     stored = dict(db.session.execute(
         sa.select(NetworkResult.scope_code, NetworkResult.fingerprint)
         .where(code_within(NetworkResult.scope_code, prefix) if prefix else sa.true())).all())
+    # A kabupaten never computed and without any agreement has nothing to store: all its
+    # desa are at bonding, which ``operations.overview`` counts from the register.
     return [code for code in kabupaten_codes(prefix)
-            if stored.get(code) != now.get(code, empty)]
+            if stored.get(code) != now.get(code, empty)
+            and (code in stored or code in now)]
 
 
 def refresh_stale(prefix: str | None = None, *, limit: int | None = None) -> int:
