@@ -216,6 +216,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopdesa.documents.views import public_bp as verify_bp
     from coopdesa.lifecycle.views import bp as lifecycle_bp
     from coopdesa.main.views import bp as main_bp
+    from coopdesa.network.dashboard_views import bp as dashboard_bp
     from coopdesa.network.views import bp as network_bp
     from coopdesa.proposals.views import bp as proposals_bp
     from coopdesa.publication.views import bp as publication_bp
@@ -239,6 +240,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(disputes_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(network_bp)
+    app.register_blueprint(dashboard_bp)
     app.register_blueprint(api_bp)
     ext.csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for CSRF to ride on
 

@@ -259,7 +259,8 @@ def lifecycle_command(today_text: str | None) -> None:
                f"waktu habis: {counts['ended']}; keputusan musyawarah yang mulai berlaku "
                f"(penundaan, pelanjutan, pembatalan, pengakhiran): "
                f"{counts.get('changes_applied', 0)}; dilanjutkan karena masa penundaan "
-               f"selesai: {counts.get('resumed', 0)}.")
+               f"selesai: {counts.get('resumed', 0)}; hasil jaringan kabupaten/kota "
+               f"yang diperbarui: {counts.get('network_refreshed', 0)}.")
 
 
 #: What the reminder hooks count, for the summary line.

@@ -424,8 +424,9 @@ def test_run_lifecycle_activates_and_ends_idempotently(app):
     ids = {p.id: p.title for p in (starting, later, expiring, last_day, agreed)}
     audit_before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
 
+    # The network result of the kabupaten is refreshed after the agreements changed.
     assert ops.run_lifecycle() == {"activated": 1, "ended": 1, "changes_applied": 0,
-                                  "resumed": 0}
+                                  "resumed": 0, "network_refreshed": 1}
     db.session.commit()
     states = {p.title: p.state for p in (db.session.get(Proposal, i) for i in ids)}
     assert states == {"Mulai hari ini": State.ACTIVE, "Mulai besok": State.SIGNED,
@@ -442,7 +443,7 @@ def test_run_lifecycle_activates_and_ends_idempotently(app):
     assert all(e.user_id is None for e in entries)
 
     assert ops.run_lifecycle() == {"activated": 0, "ended": 0, "changes_applied": 0,
-                                  "resumed": 0}
+                                  "resumed": 0, "network_refreshed": 0}
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == \
         audit_before + 2
@@ -454,7 +455,7 @@ def test_run_lifecycle_with_a_given_day(app):
     today = dt.date.today()
     proposal = _agreement(State.SIGNED, today + dt.timedelta(days=30),
                           today + dt.timedelta(days=100), "Nanti")
-    zero = {"changes_applied": 0, "resumed": 0}
+    zero = {"changes_applied": 0, "resumed": 0, "network_refreshed": 1}
     assert ops.run_lifecycle(today + dt.timedelta(days=29)) == {"activated": 0, "ended": 0,
                                                                **zero}
     assert ops.run_lifecycle(today + dt.timedelta(days=30)) == {"activated": 1, "ended": 0,

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from coopdesa.actors.models import ActorCategory
 from coopdesa.extensions import db
 from coopdesa.network import store
-from coopdesa.network.graph import NetworkFilters, Scope, ScopeKind
+from coopdesa.network.graph import VILLAGE_KINDS, NetworkFilters, Scope, ScopeKind
 from coopdesa.network.metrics import NetworkMetrics
 from coopdesa.network.models import NetworkResult
 from coopdesa.network.stages import Stage, StageRule
@@ -246,12 +246,18 @@ def network_json(scope: Scope, filters: NetworkFilters, graph: nx.Graph,
 def stored_summary(scope: Scope) -> dict[str, Any]:
     """A province or the country from the results stored per kabupaten/kota (agreements
     in force, no filter): one row per kabupaten/kota, ``stale`` when its agreements changed
-    since (or it was never computed), and the stage counts summed. As on the province page,
-    a province with at most ``store.REFRESH_ON_READ`` stale kabupaten recomputes them first
-    (flushes; the caller commits); the country is read as stored."""
+    since it was computed, and the stage counts summed. As on the province page, a province
+    with at most ``store.REFRESH_ON_READ`` stale kabupaten recomputes them first (flushes;
+    the caller commits); the country is read as stored. A kabupaten never computed has no
+    agreement (else it would be stale): its desa are counted from the register, every one
+    isolated and at bonding, and its ``computed_at`` is null."""
     if scope.kind not in (ScopeKind.PROVINSI, ScopeKind.NASIONAL):
         raise ValueError(f"{scope.key} is computed live (network_json)")
     prefix = scope.code if scope.kind is ScopeKind.PROVINSI else None
+
+    def within(column):
+        return code_within(column, prefix) if prefix else sa.true()
+
     stale = store.stale_codes(prefix)
     if prefix and stale and len(stale) <= store.REFRESH_ON_READ:
         for code in stale:
@@ -259,33 +265,42 @@ def stored_summary(scope: Scope) -> dict[str, Any]:
         stale = []
     stale_set = set(stale)
     names = dict(db.session.execute(
-        sa.select(Region.code, Region.name).where(
-            Region.level == 2, code_within(Region.code, prefix) if prefix else sa.true())
+        sa.select(Region.code, Region.name).where(Region.level == 2, within(Region.code))
     ).all())
-    results = {r.scope_code: r for r in db.session.scalars(sa.select(NetworkResult).where(
-        code_within(NetworkResult.scope_code, prefix) if prefix else sa.true()))}
+    results = {r.scope_code: r for r in db.session.scalars(
+        sa.select(NetworkResult).where(within(NetworkResult.scope_code)))}
+    codes = store.kabupaten_codes(prefix)
+    villages: dict[str, int] = {}
+    if any(code not in results for code in codes):
+        kab = sa.func.substr(Region.code, 1, 5)
+        villages = dict(db.session.execute(
+            sa.select(kab, sa.func.count()).where(
+                Region.level == 4, Region.kind.in_([k.value for k in VILLAGE_KINDS]),
+                within(Region.code)).group_by(kab)).all())
     rows = []
     total = {stage.value: 0 for stage in Stage}
-    for code in store.kabupaten_codes(prefix):
+    for code in codes:
         result = results.get(code)
-        counts = _stage_counts(result.stage_counts or {}) if result else _stage_counts({})
+        if result is not None:
+            counts = _stage_counts(result.stage_counts or {})
+            row = {
+                "computed_at": result.computed_at.isoformat(), "nodes": result.node_count,
+                "edges": result.edge_count, "agreements": result.agreement_count,
+                "villages": result.village_count, "isolated": result.isolated_count,
+                "density": result.density, "communities": result.community_count,
+                "cross_kecamatan": result.cross_kecamatan,
+                "cross_kabupaten": result.cross_kabupaten,
+            }
+        else:
+            n = int(villages.get(code, 0))
+            counts = _stage_counts({Stage.BONDING: n})
+            row = {"computed_at": None, "nodes": n, "edges": 0, "agreements": 0,
+                   "villages": n, "isolated": n, "density": 0.0, "communities": 0,
+                   "cross_kecamatan": 0, "cross_kabupaten": 0}
         for stage, n in counts.items():
             total[stage] += n
-        rows.append({
-            "code": code, "name": names.get(code, code),
-            "computed_at": result.computed_at.isoformat() if result else None,
-            "stale": code in stale_set,
-            "nodes": result.node_count if result else 0,
-            "edges": result.edge_count if result else 0,
-            "agreements": result.agreement_count if result else 0,
-            "villages": result.village_count if result else 0,
-            "isolated": result.isolated_count if result else 0,
-            "density": result.density if result else 0.0,
-            "communities": result.community_count if result else 0,
-            "cross_kecamatan": result.cross_kecamatan if result else 0,
-            "cross_kabupaten": result.cross_kabupaten if result else 0,
-            "stage_counts": counts,
-        })
+        rows.append({"code": code, "name": names.get(code, code),
+                     "stale": code in stale_set, **row, "stage_counts": counts})
     return {"scope": scope_json(scope), "filters": filters_json(NetworkFilters()),
             "summary": {"kabupaten": rows, "stage_counts": total}}
 

@@ -69,6 +69,9 @@ LEVEL_SCOPE = {1: ScopeKind.PROVINSI, 2: ScopeKind.KABUPATEN, 3: ScopeKind.KECAM
 #: Scopes small enough to be computed on demand with any filter; the larger ones read the
 #: results stored by ``flask coopdesa network compute`` (active agreements, no filter).
 LIVE_SCOPES = (ScopeKind.DESA, ScopeKind.KECAMATAN, ScopeKind.KABUPATEN, ScopeKind.BKAD)
+EXAMPLES = {ScopeKind.DESA: "desa:33.07.13.2013", ScopeKind.KECAMATAN: "kecamatan:33.07.13",
+            ScopeKind.KABUPATEN: "kabupaten:33.07", ScopeKind.PROVINSI: "provinsi:33",
+            ScopeKind.BKAD: "bkad:1", ScopeKind.NASIONAL: "nasional"}
 _SCOPE_TEXT = re.compile(r"^(desa|kecamatan|kabupaten|provinsi|nasional|bkad)"
                          r"(?::([0-9.]{1,20}))?(?::([12]))?$")
 
@@ -134,6 +137,11 @@ def parse_scope(text: str | None) -> Scope:
             raise ValidationError(_("Cakupan nasional tidak memakai kode."),
                                   fields={"scope": [_("Cakupan nasional tidak memakai kode.")]})
         return Scope(kind, label=str(_("Indonesia")))
+    if not code:
+        raise ValidationError(
+            _("Tuliskan kode %(kind)s setelah titik dua, misalnya %(example)s.",
+              kind=kind.label.lower(), example=EXAMPLES[kind]),
+            fields={"scope": [_("Kode wilayah atau nomor BKAD belum ditulis.")]})
     if steps == 2 and kind is not ScopeKind.DESA:
         raise ValidationError(_("Dua langkah hanya berlaku untuk jaringan satu desa."),
                               fields={"scope": [_("Dua langkah hanya untuk desa.")]})

@@ -267,8 +267,8 @@ def lifecycle_hook(today) -> dict[str, int]:
 def _register() -> None:
     from coopdesa.proposals import operations as proposal_ops
 
-    if lifecycle_hook not in proposal_ops.LIFECYCLE_HOOKS:
-        proposal_ops.LIFECYCLE_HOOKS.append(lifecycle_hook)
+    if lifecycle_hook not in proposal_ops.LIFECYCLE_AFTER_HOOKS:
+        proposal_ops.LIFECYCLE_AFTER_HOOKS.append(lifecycle_hook)
 
 
 _register()

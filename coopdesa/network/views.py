@@ -155,10 +155,11 @@ def download(key: str, fmt: str):
     net = ops.live_network(scope, filters)
     db.session.commit()
     mimetype, suffix = EXPORT_FORMATS[fmt]
+    stamp = dict(filters=net.filters, computed_at=net.computed_at)
     if fmt == "graphml":
-        body: bytes | str = exports.graphml_bytes(net.graph, net.metrics, net.rule)
+        body: bytes | str = exports.graphml_bytes(net.graph, net.metrics, net.rule, **stamp)
     elif fmt == "gexf":
-        body = exports.gexf_bytes(net.graph, net.metrics, net.rule)
+        body = exports.gexf_bytes(net.graph, net.metrics, net.rule, **stamp)
     elif fmt == "simpul.csv":
         body = exports.nodes_csv(net.graph, net.metrics, net.rule)
     else:

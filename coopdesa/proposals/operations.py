@@ -820,6 +820,8 @@ def strike_comment(proposal: Proposal, user: User, comment_id: int) -> ProposalC
 #: :func:`run_lifecycle` after activation and before the term check: functions
 #: (today) -> {name: count}.
 LIFECYCLE_HOOKS: list = []
+#: Run last, once every agreement is in its new state (the network's stored results).
+LIFECYCLE_AFTER_HOOKS: list = []
 
 
 def effective_end_clause() -> sa.ColumnElement:
@@ -863,6 +865,9 @@ def run_lifecycle(today: dt.date | None = None) -> dict[str, int]:
                    ended_on=min(term_end + dt.timedelta(days=1), today),
                    text=_("Jangka waktu kerja sama telah berakhir."), today=today)
         ended += 1
+    for hook in LIFECYCLE_AFTER_HOOKS:
+        for key, n in hook(today).items():
+            counts[key] = counts.get(key, 0) + n
     return {"activated": started, "ended": ended, **counts}
 
 
