@@ -77,7 +77,9 @@ def funds_chart(progress: Progress, title: str) -> Markup:
            f'preserveAspectRatio="xMinYMin meet" class="chart">'
            f'<title id="{cid}-t">{escape(title)}</title><desc id="{cid}-d">{escape(desc)}'
            f'</desc>{"".join(parts)}</svg>')
-    table = ['<table class="visually-hidden"><caption>', str(escape(title)), '</caption>',
+    # The hidden class sits on a wrapper: a table grows to its content whatever its width,
+    # and would widen the page on a phone.
+    table = ['<div class="visually-hidden"><table><caption>', str(escape(title)), '</caption>',
              '<thead><tr><th scope="col">', str(escape(_("Sumber dana"))), '</th>']
     table += [f'<th scope="col">{escape(name)}</th>' for name in series]
     table.append('</tr></thead><tbody>')
@@ -85,7 +87,7 @@ def funds_chart(progress: Progress, title: str) -> Markup:
         table.append(f'<tr><th scope="row">{escape(source.label)}</th>')
         table += [f"<td>{escape(format_rupiah(v))}</td>" for v in values]
         table.append("</tr>")
-    table.append("</tbody></table>")
+    table.append("</tbody></table></div>")
     # Every interpolated text above went through escape().
     return Markup(f'<figure class="mb-3">{svg}{"".join(table)}</figure>')  # noqa: S704
 
@@ -124,9 +126,9 @@ def aims_chart(progress: Progress, title: str) -> Markup:
            f'</desc>{"".join(parts)}</svg>')
     rows = "".join(f'<tr><th scope="row">{escape(s.label)}</th>'
                    f"<td>{progress.aims.get(s.value, 0)}</td></tr>" for s in AimStatus)
-    table = (f'<table class="visually-hidden"><caption>{escape(title)}</caption>'
+    table = (f'<div class="visually-hidden"><table><caption>{escape(title)}</caption>'
              f'<thead><tr><th scope="col">{escape(_("Status"))}</th>'
              f'<th scope="col">{escape(_("Jumlah tujuan"))}</th></tr></thead>'
-             f"<tbody>{rows}</tbody></table>")
+             f"<tbody>{rows}</tbody></table></div>")
     # Every interpolated text above went through escape().
     return Markup(f'<figure class="mb-3">{svg}{table}</figure>')  # noqa: S704
