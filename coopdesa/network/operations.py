@@ -137,8 +137,9 @@ def _stored_nodes(result: NetworkResult) -> dict[str, NetworkNode]:
         sa.select(NetworkNode).where(NetworkNode.result_id == result.id))}
 
 
-def live_network(scope: Scope, filters: NetworkFilters = NetworkFilters()) -> ScopeNetwork:
+def live_network(scope: Scope, filters: NetworkFilters | None = None) -> ScopeNetwork:
     """The network of a desa, kecamatan, kabupaten/kota or BKAD (``scope.is_live``)."""
+    filters = filters or NetworkFilters()
     if not scope.is_live:
         raise ValueError(f"{scope.key} is read from the stored results (overview)")
     rule = current_rule()

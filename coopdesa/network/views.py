@@ -14,12 +14,12 @@ from flask_login import current_user, login_required
 
 from coopdesa import access
 from coopdesa.access import Action, NetworkOf
+from coopdesa.actors.models import ActorCategory, ActorKind
 from coopdesa.errors import NotFoundError, ValidationError
 from coopdesa.extensions import db
-from coopdesa.actors.models import ActorCategory, ActorKind
 from coopdesa.network import operations as ops
-from coopdesa.network.stages import Stage
 from coopdesa.network.graph import NetworkFilters, Scope, ScopeKind, parse_scope
+from coopdesa.network.stages import Stage
 from coopdesa.proposals.models import Bidang
 
 bp = Blueprint("network", __name__, url_prefix="/jaringan")
