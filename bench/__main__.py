@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import documents, export, proposals, publication, regions
+from bench import documents, export, network, proposals, publication, regions
 
 BENCHMARKS = {"regions": regions.main, "proposals": proposals.main,
               "documents": documents.main, "export": export.main,
-              "publication": publication.main}
+              "publication": publication.main, "network": network.main}
 
 
 def main(argv: list[str]) -> int:

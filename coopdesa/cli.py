@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from coopdesa.documents.cli import export_command
 from coopdesa.errors import DomainError
 from coopdesa.extensions import db
+from coopdesa.network.cli import network_group
 
 
 @click.group("coopdesa")
@@ -299,3 +300,4 @@ def remind_command(today_text: str | None) -> None:
 
 
 coopdesa_cli.add_command(export_command)
+coopdesa_cli.add_command(network_group)

@@ -152,6 +152,9 @@ def load_demo() -> tuple[DemoAccount, ...]:
             actors.create_actor(dict(data), by=admin)
     db.session.flush()
     _demo_proposals()
+    from coopdesa.network.synthetic import demo_network
+
+    demo_network()  # the cooperation network around Kejajar (coopdesa.network.synthetic)
     db.session.commit()
     return DEMO_ACCOUNTS
 

@@ -372,3 +372,14 @@ def test_default_scope_per_role(app):
     assert ops.default_scope(_user("provinsi")).key == "provinsi:33"
     assert ops.default_scope(_user("admin")).key == "nasional"
     assert ops.default_scope(_user("bkad")).kind is G.ScopeKind.BKAD
+
+
+def test_betweenness_agrees_with_networkx():
+    graph = nx.relabel_nodes(nx.gnm_random_graph(120, 260, seed=3), lambda n: f"desa:{n}")
+    graph.add_nodes_from(["desa:lonely"])  # an isolated node
+    ours, exact = M.betweenness(graph)
+    assert exact
+    reference = nx.betweenness_centrality(graph, normalized=True)
+    assert ours.keys() == reference.keys()
+    assert max(abs(ours[k] - reference[k]) for k in ours) < 1e-12
+    assert M.betweenness(nx.path_graph(2))[0] == {0: 0.0, 1: 0.0}

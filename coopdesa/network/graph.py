@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -267,7 +268,9 @@ def _party_select(states: Iterable[State]) -> sa.Select:
                 .where(PublicationWithholding.proposal_id == Proposal.id,
                        PublicationWithholding.lifted_at.is_(None)).exists())
     return (
-        sa.select(Proposal.id, Proposal.kind, Proposal.bidang, Proposal.state,
+        # bidang as its JSON text, decoded once per agreement (load_rows), not per party.
+        sa.select(Proposal.id, Proposal.kind, sa.type_coerce(Proposal.bidang, sa.Text),
+                  Proposal.state,
                   Proposal.start_date, Proposal.end_date, ProposalParty.actor_id,
                   sa.func.coalesce(ProposalParty.desa_code, Actor.desa_code), Actor.name,
                   Actor.kind, Actor.region_code)
@@ -307,7 +310,13 @@ def load_rows(scope: Scope, filters: NetworkFilters = NetworkFilters()) -> list[
     elif scope.kind is not ScopeKind.NASIONAL:
         stmt = stmt.where(Proposal.id.in_(_touching(code_within(ProposalParty.desa_code,
                                                                  scope.code))))
-    rows = [PartyRow(*row) for row in db.session.execute(stmt)]
+    decoded: dict[int, list[str]] = {}
+    rows = []
+    for pid, kind, bidang, *rest in db.session.execute(stmt):
+        if pid not in decoded:
+            value = json.loads(bidang) if bidang else []
+            decoded[pid] = value if isinstance(value, list) else []
+        rows.append(PartyRow(pid, kind, decoded[pid], *rest))
     if filters.bidang:
         wanted = filters.bidang.value
         rows = [r for r in rows if wanted in (r.bidang or [])]

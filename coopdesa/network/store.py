@@ -160,7 +160,9 @@ def _store(code: str, graph, metrics: NetworkMetrics, fingerprint: str, villages
             stage=m.stage, active_partners=m.active_partners, active_kinds=m.active_kinds,
             active_outside=m.active_outside))
     if rows:
-        db.session.execute(sa.insert(NetworkNode), rows)
+        # Core insert (executemany): a kabupaten's thousand rows without the ORM's
+        # per-row bookkeeping (see docs/performance.md, "Network").
+        db.session.execute(sa.insert(NetworkNode.__table__), rows)
     return result
 
 
@@ -229,6 +231,21 @@ def compute_all(*, prefix: str | None = None, only_stale: bool = False,
     now = fingerprints(prefix)
     empty = empty_fingerprint()
     codes = stale_codes(prefix) if only_stale else kabupaten_codes(prefix)
+    if only_stale and len(codes) <= 20:
+        # A few changed kabupaten: each reads only its own agreements.
+        slowest = 0.0
+        agreements = 0
+        for i, code in enumerate(codes, 1):
+            t0 = time.perf_counter()
+            agreements += compute_kabupaten(code, fingerprint=now.get(code, empty),
+                                            rule=rule).agreement_count
+            slowest = max(slowest, time.perf_counter() - t0)
+            if progress:
+                progress(i, len(codes))
+        total = round(time.perf_counter() - started, 2)
+        return {"kabupaten": len(codes), "agreements": agreements, "load_s": 0.0,
+                "compute_s": total, "slowest_kabupaten_s": round(slowest, 3),
+                "total_s": total}
     scope = Scope(ScopeKind.NASIONAL) if not prefix else Scope(
         ScopeKind.PROVINSI if len(prefix) == 2 else ScopeKind.KABUPATEN, prefix)
     wanted = set(codes)
