@@ -124,7 +124,10 @@ def compute_kabupaten(code: str, *, rows: list[PartyRow] | None = None,
 
 def _store(code: str, graph, metrics: NetworkMetrics, fingerprint: str, villages: int,
            elapsed_ms: int) -> NetworkResult:
-    result = db.session.scalar(sa.select(NetworkResult).where(NetworkResult.scope_code == code))
+    # The row lock makes two requests refreshing the same kabupaten take turns (PostgreSQL;
+    # SQLite writes one at a time anyway).
+    result = db.session.scalar(sa.select(NetworkResult).where(NetworkResult.scope_code == code)
+                               .with_for_update())
     if result is None:
         result = NetworkResult(scope_code=code)
         db.session.add(result)
@@ -172,7 +175,14 @@ def fresh_result(code: str) -> NetworkResult:
     now = fingerprints(code).get(code) or empty_fingerprint()
     if stored is not None and stored.fingerprint == now:
         return stored
-    return compute_kabupaten(code, fingerprint=now)
+    try:
+        with db.session.begin_nested():
+            return compute_kabupaten(code, fingerprint=now)
+    except sa.exc.IntegrityError:
+        # Another request stored the first result of this kabupaten at the same moment.
+        return db.session.scalars(
+            sa.select(NetworkResult).where(NetworkResult.scope_code == code)
+            .execution_options(populate_existing=True)).one()
 
 
 def stored_nodes(prefix: str | None) -> dict[str, NetworkNode]:
