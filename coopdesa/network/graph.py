@@ -314,7 +314,8 @@ def load_rows(scope: Scope, filters: NetworkFilters = NetworkFilters()) -> list[
     rows = []
     for pid, kind, bidang, *rest in db.session.execute(stmt):
         if pid not in decoded:
-            value = json.loads(bidang) if bidang else []
+            # SQLite hands the JSON text over; psycopg decodes json columns itself.
+            value = json.loads(bidang) if isinstance(bidang, str | bytes) else bidang
             decoded[pid] = value if isinstance(value, list) else []
         rows.append(PartyRow(pid, kind, decoded[pid], *rest))
     if filters.bidang:
