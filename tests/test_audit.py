@@ -16,6 +16,7 @@ from coopdesa.accounts.models import Role
 from coopdesa.audit import operations as audit_ops
 from coopdesa.audit.models import AuditEntry
 from coopdesa.extensions import db
+from coopdesa.i18n import local_today
 from coopdesa.proposals import operations as ops
 from coopdesa.proposals.models import Notification, Proposal
 from coopdesa.proposals.states import State
@@ -336,7 +337,7 @@ def _set_state(proposal: Proposal, state: State, **dates) -> None:
 
 
 def test_lifecycle_activates_and_ends_by_the_term_and_is_idempotent(runner, people):
-    today = dt.date.today()
+    today = local_today()
     starting = submitted_proposal(people["dieng"], title="Mulai berlaku")
     expiring = submitted_proposal(people["dieng"], title="Habis masa")
     waiting = submitted_proposal(people["dieng"], title="Belum mulai")
@@ -371,7 +372,7 @@ def test_lifecycle_activates_and_ends_by_the_term_and_is_idempotent(runner, peop
 
 
 def test_lifecycle_with_a_later_today_ends_on_the_day_after_the_term(runner, people):
-    today = dt.date.today()
+    today = local_today()
     proposal = submitted_proposal(people["dieng"])
     _set_state(proposal, State.ACTIVE, start_date=today - dt.timedelta(days=100),
                end_date=today + dt.timedelta(days=10))
@@ -391,7 +392,7 @@ def test_lifecycle_refuses_a_bad_date_in_indonesian(runner, app):
 
 
 def test_remind_twice_creates_no_duplicates(runner, people):
-    today = dt.date.today()
+    today = local_today()
     submitted_proposal(people["dieng"])  # awaits the BKAD
     ending = submitted_proposal(people["dieng"], title="Segera berakhir")
     _set_state(ending, State.ACTIVE, start_date=today - dt.timedelta(days=300),

@@ -17,6 +17,7 @@ from coopdesa.audit.models import AuditEntry
 from coopdesa.audit.operations import verify_chain
 from coopdesa.errors import AccessDenied, ConflictError, ValidationError
 from coopdesa.extensions import db
+from coopdesa.i18n import local_today
 from coopdesa.proposals import operations as ops
 from coopdesa.proposals.models import (
     EndGround,
@@ -251,7 +252,7 @@ def test_end_needs_a_pasal_147_ground_and_a_past_date(app):
     scenario = H.antar_desa(submit=True)
     proposal = H.set_state(scenario.proposal, State.ACTIVE)
     before = H.counts(proposal.id)
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = local_today() + dt.timedelta(days=1)
     for kwargs, field in (({}, "ground"), ({"ground": "z"}, "ground"),
                           ({"ground": "d", "ended_on": "kemarin"}, "ended_on"),
                           ({"ground": "d", "ended_on": tomorrow}, "ended_on")):
@@ -411,7 +412,7 @@ def _agreement(state: State, start: dt.date, end: dt.date, title: str,
 
 
 def test_run_lifecycle_activates_and_ends_idempotently(app):
-    today = dt.date.today()
+    today = local_today()
     day = dt.timedelta(days=1)
     world = H.antar_desa(submit=True, title="Draf lain")
     starting = _agreement(State.SIGNED, today, today + 365 * day, "Mulai hari ini", world)
@@ -452,7 +453,7 @@ def test_run_lifecycle_activates_and_ends_idempotently(app):
 
 def test_run_lifecycle_with_a_given_day(app):
     """``flask coopdesa lifecycle --today``: the clock's day, also in the future."""
-    today = dt.date.today()
+    today = local_today()
     proposal = _agreement(State.SIGNED, today + dt.timedelta(days=30),
                           today + dt.timedelta(days=100), "Nanti")
     zero = {"changes_applied": 0, "resumed": 0, "network_refreshed": 1}
@@ -524,7 +525,7 @@ def test_notify_transition_targets(app):
 
 
 def test_remind_awaiting_actions_and_endings_idempotently(app, reviewer_role):
-    today = dt.date.today()
+    today = local_today()
     waiting_review = H.antar_desa(submit=True, title="Menunggu telaah")
     changes = H.antar_desa(submit=True, title="Perlu perbaikan", like=waiting_review)
     ops.transition(changes.proposal, changes["bkad"], "start_review")

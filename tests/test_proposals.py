@@ -22,6 +22,7 @@ from coopdesa.audit.operations import verify_chain
 from coopdesa.db import utcnow
 from coopdesa.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
 from coopdesa.extensions import db
+from coopdesa.i18n import local_today
 from coopdesa.proposals import operations as ops
 from coopdesa.proposals import sections as S
 from coopdesa.proposals.diff import diff_snapshots, diff_words
@@ -955,7 +956,7 @@ def test_a_page_costs_the_same_number_of_statements_whatever_its_size(app, role)
 
 
 def test_dashboard(app):
-    today = dt.date.today()
+    today = local_today()
     scenario = H.antar_desa(submit=False, title="Draf saya")
     back = H.antar_desa(submit=True, title="Dikembalikan", like=scenario)
     ops.transition(back.proposal, scenario["bkad"], "start_review")

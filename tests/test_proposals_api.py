@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from coopdesa.accounts.models import Role
 from coopdesa.audit.models import AuditEntry
 from coopdesa.extensions import db
+from coopdesa.i18n import local_today
 from coopdesa.proposals.models import Proposal, ProposalComment, ProposalVersion
 from tests.conftest import (
     DIENG,
@@ -473,7 +474,7 @@ def test_audit_across_the_jurisdiction(api, people):
     assert ok(auditor.get("/audit?proposal=KSD-1999-00001"))["total"] == 0
     assert ok(auditor.get("/audit?user=sekdes.dieng"))["total"] == kejajar["total"]
     assert ok(auditor.get("/audit?user=orang.lain"))["total"] == 0
-    today = dt.date.today()
+    today = local_today()
     tomorrow = today + dt.timedelta(days=1)
     assert ok(auditor.get(f"/audit?date_from={today - dt.timedelta(days=1)}"))["total"] == \
         kejajar["total"]
