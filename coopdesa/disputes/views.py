@@ -4,7 +4,6 @@ Handlers load, check access, call coopdesa.disputes.operations and commit once."
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from flask import (
@@ -28,6 +27,7 @@ from coopdesa.disputes.forms import DisputeForm, ScanForm, StepForm, WithdrawFor
 from coopdesa.disputes.models import Dispute, DisputeState
 from coopdesa.errors import DomainError, NotFoundError
 from coopdesa.extensions import db
+from coopdesa.files import storage
 from coopdesa.files.views import send_stored
 from coopdesa.i18n import local_today
 from coopdesa.proposals import operations as proposal_ops
@@ -233,7 +233,7 @@ def serve_berita_acara(dispute: Dispute):
                                      why=str(exc)[:200]))
         db.session.commit()
     stored = dispute.berita_acara
-    response = send_file(io.BytesIO(stored.data), mimetype="application/pdf",
+    response = send_file(storage.open_stream(stored), mimetype="application/pdf",
                          as_attachment=False, download_name=stored.original_name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -36,6 +36,7 @@ from coopdesa.documents.forms import (
 from coopdesa.documents.models import Paper, SignMethod
 from coopdesa.errors import DomainError, NotFoundError
 from coopdesa.extensions import db, limiter
+from coopdesa.files import storage
 from coopdesa.files.views import send_stored
 from coopdesa.i18n import local_today
 from coopdesa.proposals import operations as proposal_ops
@@ -244,7 +245,7 @@ def serve_agreement(proposal: Proposal):
             db.session.commit()
             if error:
                 abort(503, description=_("PDF final belum dapat dibuat: %(why)s", why=error))
-        return _pdf_response(document.file.data, f"{proposal.ref}-final.pdf")
+        return _pdf_response(storage.read(document.file), f"{proposal.ref}-final.pdf")
     paper = ops.paper_arg(request.args.get("kertas"))
     data = _render_or_503(ops.draft_job(proposal, paper))
     return _pdf_response(data, f"{proposal.ref}-draf-{paper}.pdf")

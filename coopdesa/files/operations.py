@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from coopdesa.errors import ValidationError
 from coopdesa.extensions import db
+from coopdesa.files import storage
 from coopdesa.files.models import StoredFile
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -36,7 +37,8 @@ def store_generated_pdf(data: bytes, original_name: str) -> StoredFile:
     stored = StoredFile(
         name=f"{secrets.token_hex(16)}.pdf", original_name=original_name[:200],
         content_type="application/pdf", size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), data=data)
+        sha256=hashlib.sha256(data).hexdigest())
+    storage.put(stored, data)
     db.session.add(stored)
     db.session.flush()
     return stored
@@ -61,9 +63,10 @@ def store_upload(data: bytes, original_name: str | None, *, field: str, user=Non
         name=f"{secrets.token_hex(16)}.{extension}",
         original_name=(cleaned.strip(" .") or f"berkas.{extension}")[:200],
         content_type=content_type, size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(), data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
         created_by_id=getattr(user, "id", None),
     )
+    storage.put(stored, data)
     db.session.add(stored)
     db.session.flush()
     return stored

@@ -27,6 +27,7 @@ from coopdesa.access import Action, ReportScheduleOf, ReportsOf
 from coopdesa.documents import export
 from coopdesa.errors import ConflictError, DomainError, NotFoundError, ValidationError
 from coopdesa.extensions import db
+from coopdesa.files import storage
 from coopdesa.files.views import send_stored
 from coopdesa.main.views import dashboard_panel
 from coopdesa.proposals import notifications
@@ -160,7 +161,7 @@ def _export_reports(proposal_id: int, name: str):
             current_app.logger.error("export: report PDF %s failed: %s", report_id, exc)
             continue
         path = f"reports/{name}-laporan-{report.period_start.isoformat()}.pdf"
-        yield path, stored.data, "report"
+        yield path, storage.read(stored), "report"
 
 
 # --- pages ---------------------------------------------------------------------------------

@@ -156,7 +156,9 @@ def attachment(assessment_id: int, answer_id: int):
     if answer is None or answer.assessment_id != item.id or answer.attachment is None:
         raise NotFoundError(_("Lampiran tidak ditemukan."))
     stored = answer.attachment
-    return Response(stored.data, mimetype=stored.content_type, headers={
+    from coopdesa.files import storage
+
+    return Response(storage.read(stored), mimetype=stored.content_type, headers={
         "Content-Disposition": f'attachment; filename="{stored.name}"'})
 
 
