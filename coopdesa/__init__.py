@@ -20,12 +20,30 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 __version__ = "0.1.0"
 
 
+def _at_most(limit: int) -> str:
+    """A regular expression matching the decimal numbers 0..limit (no leading zeros past
+    the shorter lengths), e.g. for 2**31 - 1."""
+    digits = str(limit)
+    options = [rf"\d{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        low = "1" if i == 0 and len(digits) > 1 else "0"
+        if digit > low:
+            rest = len(digits) - i - 1
+            options.append(digits[:i] + f"[{low}-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest
+                                                                         else ""))
+    options.append(digits)
+    return "(?:" + "|".join(options) + ")"
+
+
 class BoundedIntegerConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         from coopdesa.db import MAX_ID
 
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+        # The bound is in the pattern too: a larger number then matches no route (404),
+        # where a failed conversion after another method's rule matched gave 405.
+        self.regex = _at_most(kwargs["max"])
 
 
 def _asset_dir(name: str) -> str:
@@ -54,6 +72,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     _configure_secret_and_database(app)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        proxies = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(MIGRATIONS_DIR), render_as_batch=True,
@@ -78,6 +101,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     pdf.init_app(app)
     render.warn_if_slow(app.logger)
+    from coopdesa.files import storage
+
+    storage.init_app(app)  # an unreachable S3 bucket stops the start with a clear error
     _register_security_headers(app)
     _register_input_guard(app)
 
@@ -190,6 +216,8 @@ def _register_blueprints(app: Flask) -> None:
     import coopdesa.documents.api
     import coopdesa.documents.models
     import coopdesa.files.models
+    import coopdesa.jobs.api
+    import coopdesa.jobs.models
     import coopdesa.lifecycle.api
     import coopdesa.lifecycle.models
     import coopdesa.network.api
@@ -214,6 +242,7 @@ def _register_blueprints(app: Flask) -> None:
     from coopdesa.documents.export_views import export_bp
     from coopdesa.documents.views import bp as documents_bp
     from coopdesa.documents.views import public_bp as verify_bp
+    from coopdesa.jobs.views import bp as jobs_bp
     from coopdesa.lifecycle.views import bp as lifecycle_bp
     from coopdesa.main.views import bp as main_bp
     from coopdesa.network.dashboard_views import bp as dashboard_bp
@@ -235,6 +264,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(verify_bp)
     app.register_blueprint(export_bp)
+    app.register_blueprint(jobs_bp)
     app.register_blueprint(lifecycle_bp)
     app.register_blueprint(publication_bp)
     app.register_blueprint(disputes_bp)

@@ -702,3 +702,47 @@ def _network_read(user: User, target: NetworkOf) -> str | None:
     if not home or not codes:
         return refusal
     return None if all(_within(code, home) for code in codes) else refusal
+
+
+# --- background jobs (coopdesa.jobs) ---------------------------------------------------------
+# A job and its result belong to whoever started it (admins see all); views answer 404 for
+# anyone else's. Starting one is asked with JobStart: an export needs the export right; PDF
+# rendering and network computation are admins' and, inside their jurisdiction, auditors';
+# reminders (every village at once) admins' only.
+
+class JobStart:
+    """Target for the rule on starting a job of ``kind`` for region ``scope`` (or None)."""
+
+    __tablename__ = "job"
+
+    def __init__(self, kind: str, scope: str | None = None) -> None:
+        self.kind = str(kind)
+        self.scope = scope
+
+
+@rule("job", Action.VIEW)
+def _job_view(user: User, job) -> str | None:
+    if getattr(job, "owner_id", None) is not None and job.owner_id == user.id:
+        return None
+    return _("Tugas ini milik pengguna lain.")
+
+
+@rule("job", Action.LIST)
+def _job_list(user: User, target: Any) -> str | None:
+    return None  # each user lists their own jobs
+
+
+@rule("job", Action.CREATE)
+def _job_start(user: User, target: JobStart) -> str | None:
+    if target.kind == "export":
+        return reason_refused(user, Action.EXPORT, "agreement_document")
+    if target.kind in ("render", "network"):
+        if user.role != Role.AUDITOR:
+            return _("Tugas ini dijalankan oleh administrator atau auditor wilayah.")
+        if not user.jurisdiction_code:
+            return _("Akun auditor Anda belum memiliki wilayah yurisdiksi.")
+        if not target.scope or not covers_region(user, target.scope):
+            return _("Pilih wilayah di dalam yurisdiksi Anda (%(scope)s).",
+                     scope=user.jurisdiction_code)
+        return None
+    return _("Tugas ini hanya dapat dijalankan oleh administrator.")

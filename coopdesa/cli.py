@@ -9,9 +9,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from coopdesa.backup import backup_command, restore_command
 from coopdesa.documents.cli import export_command
 from coopdesa.errors import DomainError
 from coopdesa.extensions import db
+from coopdesa.jobs.cli import jobs_group, worker_command
 from coopdesa.network.cli import network_group
 
 
@@ -300,4 +302,8 @@ def remind_command(today_text: str | None) -> None:
 
 
 coopdesa_cli.add_command(export_command)
+coopdesa_cli.add_command(backup_command)
+coopdesa_cli.add_command(restore_command)
 coopdesa_cli.add_command(network_group)
+coopdesa_cli.add_command(worker_command)
+coopdesa_cli.add_command(jobs_group)

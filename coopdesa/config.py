@@ -65,6 +65,16 @@ class Config:
     BOOTSTRAP_BOOTSWATCH_THEME = None
 
     REDIS_URL: str | None = os.environ.get("COOPDESA_REDIS_URL")
+    # Background jobs (coopdesa.jobs): on the RQ queue "coopdesa" when REDIS_URL is set,
+    # else in a local pool of JOB_WORKERS processes of the app server. JOB_TIMEOUT seconds
+    # per job (a job still running later is marked failed). JOB_FALLBACK: what submitting
+    # does when Redis is configured but unreachable: "local" runs the job in the local
+    # pool (noted on the job), "fail" marks it failed with the reason.
+    JOB_WORKERS = int(os.environ.get("COOPDESA_JOB_WORKERS", "2"))
+    JOB_TIMEOUT = int(os.environ.get("COOPDESA_JOB_TIMEOUT", "3600"))
+    JOB_FALLBACK = os.environ.get("COOPDESA_JOB_FALLBACK", "local")
+    #: Run local jobs synchronously in the submitting process (tests only).
+    JOBS_EAGER = False
     RATELIMIT_STORAGE_URI = os.environ.get("COOPDESA_REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
@@ -101,10 +111,21 @@ class Config:
                                        "120 per minute;2000 per hour")
     #: Days after a reporting period ends by which its implementation report is due.
     REPORT_DUE_DAYS = int(os.environ.get("COOPDESA_REPORT_DUE_DAYS", "30"))
+    # Files (coopdesa.files.storage): in the database unless an S3-compatible bucket is
+    # named; keys are the prefix + the file's generated name; access keys come from the
+    # standard AWS variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY). See docs/backup.md.
+    S3_BUCKET = os.environ.get("COOPDESA_S3_BUCKET")
+    S3_ENDPOINT_URL = os.environ.get("COOPDESA_S3_ENDPOINT_URL")
+    S3_REGION = os.environ.get("COOPDESA_S3_REGION")
+    S3_PREFIX = os.environ.get("COOPDESA_S3_PREFIX", "")
     #: The thresholds of the bonding / bridging / networking rule, as a JSON object naming
     #: any of bridging_partners, networking_partners, networking_kinds, networking_outside
     #: (coopdesa.network.stages.StageRule); empty for the defaults.
     NETWORK_STAGE_RULE = os.environ.get("COOPDESA_NETWORK_STAGE_RULE", "")
+    #: Reverse proxies (nginx) in front of the app whose X-Forwarded-For/-Proto are believed;
+    #: 0 (the default) believes none. Behind nginx set 1, or every visitor has nginx's
+    #: address and the per-address rate limits count the whole kabupaten as one client.
+    PROXY_COUNT = int(os.environ.get("COOPDESA_PROXY_COUNT", "0"))
 
 
 class DevelopmentConfig(Config):
@@ -123,6 +144,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     RENDER_WORKERS = 0
     PUBLIC_URL = "https://coopdesa.example"
+    JOBS_EAGER = True
 
 
 class ProductionConfig(Config):
