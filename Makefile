@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test test-sqlite test-postgres lint format bench translations clean install
+.PHONY: run test test-sqlite test-postgres lint security format bench load translations clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,36 @@ endif
 lint: install
 	$(BIN)/ruff check .
 
+# Security gates, run by CI before the tests: ruff's S rules (bandit; part of `ruff check .`)
+# and pip-audit of every package installed in $(VENV) (the pins of setup.cfg) against
+# pip-audit's default vulnerability source, PyPI's JSON API (pypi.org/pypi/NAME/VERSION/json).
+# --strict: a package it cannot look up fails the audit instead of being skipped in silence.
+# When the source cannot be reached at all the gate says so and fails;
+# AUDIT_UNREACHABLE=warn reports that the dependencies were NOT audited and goes on.
+AUDIT_UNREACHABLE ?= fail
+security: install
+	$(BIN)/ruff check .
+	@echo "pip-audit: the packages installed in $(VENV), against PyPI's vulnerability data"
+	@out=$$($(BIN)/pip-audit --strict --skip-editable --progress-spinner off 2>&1); rc=$$?; \
+	echo "$$out"; \
+	if [ $$rc -eq 0 ]; then echo "pip-audit: no known vulnerability"; exit 0; fi; \
+	if echo "$$out" | grep -qiE "not found on PyPI|connection|max retries|resolve|timed out"; \
+	then \
+		echo "SECURITY GATE INCOMPLETE: pip-audit could not reach its vulnerability data;"; \
+		echo "the dependencies were NOT audited (AUDIT_UNREACHABLE=$(AUDIT_UNREACHABLE))."; \
+		[ "$(AUDIT_UNREACHABLE)" = warn ]; exit $$?; \
+	fi; \
+	echo "pip-audit: known vulnerabilities above: update those pins in setup.cfg"; exit 1
+
 bench: install
 	$(BIN)/python -m bench
+
+# gunicorn + PostgreSQL under 50 locust users for 60 s, then wrk on the list page
+# (bench/load/run.sh; figures in docs/performance.md, section Load). Needs PostgreSQL on
+# 127.0.0.1 (database coopdesa_load, created and dropped), Redis db 3, wrk, and locust:
+# $(BIN)/pip install -e '.[load]'.
+load: install
+	bench/load/run.sh
 
 extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coopdesa/translations/messages.pot .

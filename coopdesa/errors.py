@@ -14,6 +14,9 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -124,6 +127,34 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         return _render(409, _("Data ini baru saja diubah oleh orang lain. Muat ulang halaman, "
                               "periksa perubahannya, lalu simpan lagi."), code="conflict")
+
+    @app.errorhandler(RedisConnectionError)
+    @app.errorhandler(RedisTimeoutError)
+    def handle_redis_down(error: Exception):
+        # COOPDESA_REDIS_URL is set but Redis does not answer: the shared rate-limit counts
+        # (and the job queue) are out of reach. Refuse clearly instead of guessing: no silent
+        # per-worker fallback that would multiply the login limit by the number of workers.
+        db.session.rollback()
+        log.error("Redis unreachable on %s %s: %s", request.method, request.path, error)
+        return _render(503, _("Layanan pendukung (Redis) sedang tidak tersedia. Coba lagi "
+                              "beberapa saat lagi; bila berlanjut, hubungi tim teknis."),
+                       code="service_unavailable")
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(error: OperationalError):
+        # The database restarted, refused a connection or stayed locked: only the requests
+        # in flight see this (pool_pre_ping replaces dead connections for the next ones).
+        # Nothing of the request was written (its transaction is rolled back); say so
+        # plainly with 503 rather than a bare server error.
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be gone: discard the session
+            db.session.remove()
+        log.error("database unavailable on %s %s: %s", request.method, request.path,
+                  error.orig if error.orig is not None else error)
+        return _render(503, _("Basis data sedang tidak dapat dihubungi; tidak ada yang "
+                              "tersimpan dari permintaan ini. Coba lagi beberapa saat lagi."),
+                       code="database_unavailable")
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -124,20 +124,39 @@ def app(tmp_path_factory, _fast_password_hashing):
 
         upgrade()
         load_regions(test_region_rows())
+        _reference_rows.update(_reference_snapshot())
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
 
 
+#: Reference data the migrations seed: kept between tests, put back when a test changed it.
+REFERENCE_TABLES = ("quorum_rule", "sustainability_criterion")
+_reference_rows: dict[str, list[dict]] = {}
+
+
+def _reference_snapshot() -> dict[str, list[dict]]:
+    return {name: [dict(row) for row in db.session.execute(
+        db.metadata.tables[name].select().order_by(*db.metadata.tables[name].primary_key.columns)
+    ).mappings()] for name in REFERENCE_TABLES}
+
+
 def _clean_tables() -> None:
     # Reference data the migrations seed stays; everything a test made goes.
-    keep = {"region", "region_word", "alembic_version", "quorum_rule",
-            "sustainability_criterion"}
+    keep = {"region", "region_word", "alembic_version", *REFERENCE_TABLES}
     for table in reversed(db.metadata.sorted_tables):
         if table.name not in keep:
             db.session.execute(table.delete())
     db.session.commit()
+    # A test that edited a quorum rule or a criterion (the admin pages, the fuzzers, the
+    # access matrix) must not change what the next test finds.
+    if _reference_rows and _reference_snapshot() != _reference_rows:
+        for name in REFERENCE_TABLES:
+            table = db.metadata.tables[name]
+            db.session.execute(table.delete())
+            db.session.execute(table.insert(), _reference_rows[name])
+        db.session.commit()
 
 
 @pytest.fixture(autouse=True)

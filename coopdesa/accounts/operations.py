@@ -14,6 +14,7 @@ import secrets
 import sqlalchemy as sa
 from argon2.exceptions import VerificationError
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from coopdesa.accounts.models import DESA_ROLES, ApiToken, Bkad, Role, User, password_hasher
 from coopdesa.db import is_id, utcnow
@@ -149,6 +150,19 @@ def reset_password(user: User, new: str) -> None:
     """An administrator sets a new password; every session of the user ends."""
     check_password_strength(new, username=user.username, field="password")
     user.set_password(new)
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session and remember-me cookie carries the
+    session nonce, so a new one makes each copy of an old cookie worthless on the server,
+    not only the one this browser drops. API tokens are left alone (revoked one by one)."""
+    from coopdesa.audit.operations import record
+
+    user.session_nonce = secrets.token_hex(16)
+    record("user.logout", summary=_l("%(name)s keluar; semua sesinya diakhiri.",
+                                     name=user.username),
+           user=user, object_type="user", object_id=user.id)
+    db.session.flush()
 
 
 def get_user(user_id: int) -> User:

@@ -69,7 +69,8 @@ def _login_limit() -> str:
 
 
 def _failed(response) -> bool:
-    return response.status_code != 302
+    # A refused login counts; a server-side failure (Redis down: 503) is no attempt.
+    return response.status_code != 302 and response.status_code < 500
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
@@ -103,6 +104,8 @@ def login():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
+        ops.end_sessions(current_user._get_current_object())
+        db.session.commit()
         logout_user()
         session.clear()
         flash(_("Anda telah keluar."), "info")

@@ -65,12 +65,21 @@ def endpoint(rule: str, *, method: str = "GET", summary: str, tag: str,
 
 def query_param(name: str, description: str, *, type_: str = "string",
                 required: bool = False, **extra: Any) -> dict:
+    fmt = extra.pop("format", None)
     schema = {"type": type_, **extra}
+    if fmt and not required:  # an empty filter (?date_from=) means no filter, as in forms
+        schema["anyOf"] = [{"format": fmt}, {"maxLength": 0}]
+    elif fmt:
+        schema["format"] = fmt
     return {"name": name, "in": "query", "required": required, "description": description,
             "schema": schema}
 
 
 def path_param(name: str, description: str, *, type_: str = "string", **extra: Any) -> dict:
+    if type_ == "integer":  # an id: the routes match 1..MAX_ID only (larger numbers: 404)
+        from coopdesa.db import MAX_ID
+
+        extra = {"minimum": 1, "maximum": MAX_ID, **extra}
     return {"name": name, "in": "path", "required": True, "description": description,
             "schema": {"type": type_, **extra}}
 

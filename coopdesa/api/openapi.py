@@ -1004,6 +1004,7 @@ def _ref(name: str) -> dict:
 
 def build_spec() -> dict[str, Any]:
     paths: dict[str, dict] = {}
+    closed_bodies: set[str] = set()
     for op in OPERATIONS:
         responses: dict[str, Any] = {}
         for status, schema in op.responses.items():
@@ -1017,6 +1018,8 @@ def build_spec() -> dict[str, Any]:
         errors |= {s for s in op.responses if s >= 400}
         if op.body:
             errors |= {400, 422}
+        if op.params:
+            errors.add(400)  # a NUL character anywhere in the input (coopdesa.create_app)
         for status in sorted(errors):
             responses[str(status)] = {
                 "description": _ERROR_RESPONSES.get(status, "Error"),
@@ -1032,6 +1035,7 @@ def build_spec() -> dict[str, Any]:
         if op.description:
             operation["description"] = op.description
         if op.body:
+            closed_bodies.add(op.body)
             operation["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": _ref(op.body)}},
@@ -1058,9 +1062,20 @@ def build_spec() -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS,
+            "schemas": _closed(SCHEMAS, closed_bodies),
         },
     }
+
+
+def _closed(schemas: dict[str, Any], bodies: set[str]) -> dict[str, Any]:
+    """Request bodies are read by coopdesa.api.json_body, which refuses unknown keys by
+    name: say so (additionalProperties: false) in every body schema that does not."""
+    result = dict(schemas)
+    for name in bodies:
+        schema = result[name]
+        if schema.get("type") == "object" and "additionalProperties" not in schema:
+            result[name] = {**schema, "additionalProperties": False}
+    return result
 
 
 @endpoint("/openapi.json", summary="This OpenAPI document", tag="meta", public=True,

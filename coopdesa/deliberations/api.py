@@ -110,6 +110,7 @@ def get_meeting(meeting_id: int):
           description="All rows or none are saved. Errors name `attendees-<i>-<field>`.")
 def put_attendance(meeting_id: int):
     meeting = _readable(meeting_id)
+    access.require(current_user, Action.EDIT, meeting)  # before the body: 403, not 422
     data = json_body({"attendees"})
     rows = data.get("attendees")
     if not isinstance(rows, list):

@@ -331,6 +331,10 @@ def quorum_rules():
     meetings already recorded keep the ratio they were recorded with."""
     rules = {kind: ops.current_rule(kind) for kind in MeetingKind}
     may_manage = access.can(current_user, Action.MANAGE, next(iter(rules.values())))
+    if request.method == "POST" and request.form.get("kind") not in {k.value for k in rules}:
+        # Not silently ignored: the page names what was wrong (found by fuzzing).
+        abort(400, description=_("Jenis musyawarah tidak dikenal; pilih aturan kuorum dari "
+                                 "halaman ini lalu simpan lagi."))
     forms = {}
     for kind, rule in rules.items():
         posted = request.method == "POST" and request.form.get("kind") == kind.value
