@@ -522,9 +522,12 @@ class _Bundle:
 
     def _file_bytes(self, file_id: int) -> tuple[str, bytes]:
         """Content type and bytes of a stored file, without keeping an ORM object."""
-        row = db.session.execute(sa.select(StoredFile.content_type, StoredFile.data)
+        from coopdesa.files import storage
+
+        row = db.session.execute(sa.select(StoredFile.content_type, StoredFile.name,
+                                           StoredFile.sha256, StoredFile.data)
                                  .where(StoredFile.id == file_id)).one()
-        return row[0], row[1]
+        return row.content_type, storage.read(row)
 
     def _agreement(self, zf: zipfile.ZipFile, entry: _Entry) -> Iterator[bytes]:
         files: list[dict[str, Any]] = []
@@ -657,9 +660,40 @@ class _Bundle:
         except GeneratorExit:
             self._commit()  # keep what was rendered before the client went away
             raise
+        except Exception as exc:
+            # Failed mid-way: the bytes sent so far lack the central directory, so no
+            # reader takes them for a complete ZIP; the error goes on (a streamed download
+            # is cut off, the CLI removes its file) and is logged and noted in the trail.
+            self.note_failure(exc)
+            raise
         finally:
             for spool in (self._json, self._csv, self._sums):
                 spool.close()
+
+    def note_failure(self, exc: BaseException) -> None:
+        """Log an export that failed mid-way and note it in the audit trail (once)."""
+        if getattr(self, "_failure_noted", False):
+            return
+        self._failure_noted = True
+        reason = f"{type(exc).__name__}: {exc}"[:300]
+        log.error("export failed after %d agreements (%d bytes): %s",
+                  self.counts.agreements, self.sink.total, reason)
+        try:
+            db.session.rollback()
+            user = self._user()
+            audit.record(
+                "document.export.failed", user=user, object_type="agreement_document",
+                summary=_l("Ekspor gagal setelah %(n)d dokumen; berkas ZIP tidak lengkap dan "
+                           "tidak boleh dipakai (%(reason)s)", n=self.counts.agreements,
+                           reason=reason[:120]),
+                after={"by": getattr(user, "username", None),
+                       "filters": self.filters.as_args(),
+                       "agreements": self.counts.agreements, "bytes": self.sink.total,
+                       "error": reason})
+            db.session.commit()
+        except Exception:  # the database itself may be what failed
+            log.exception("export failure could not be noted in the audit trail")
+            db.session.rollback()
 
 
 def manifest_row(entry: _Entry, files: list[dict[str, Any]]) -> dict[str, Any]:
@@ -769,8 +803,14 @@ def export(user: Any, filters: ExportFilters, sink: IO[bytes], *,
     """Write the bundle to ``sink`` (any binary file); ``progress(1)`` after each
     agreement. Raises AccessDenied unless ``user`` may export."""
     bundle = _Bundle(user, filters, workers=workers, progress=progress)
-    for chunk in bundle.chunks():
-        sink.write(chunk)
+    chunks = bundle.chunks()
+    try:
+        for chunk in chunks:
+            sink.write(chunk)
+    except Exception as exc:  # the sink failed (disk full), or the bundle did (noted)
+        chunks.close()
+        bundle.note_failure(exc)
+        raise
     return bundle.counts
 
 

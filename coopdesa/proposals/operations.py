@@ -14,6 +14,7 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.exc import StaleDataError
 
 from coopdesa import access
 from coopdesa.access import Action
@@ -219,7 +220,7 @@ def update_party(proposal: Proposal, user: User, party_id: int, data: dict[str, 
         if key in data:
             setattr(party, key, _text(data[key], key, limit=limit))
     _touch(proposal)
-    db.session.flush()
+    _flush_versioned(proposal, expected_version)
     old, new = audit.changes(before, _party_dict(party))
     if new:
         audit.record("proposal.party.update", user=user, object_type="proposal_party",
@@ -277,7 +278,7 @@ def set_funding(proposal: Proposal, user: User, party_id: int, rows: list[dict[s
     before = [_funding_dict(f) for f in party.funding]
     party.funding = [ProposalFunding(**row) for row in clean]
     _touch(proposal)
-    db.session.flush()
+    _flush_versioned(proposal, expected_version)
     after = [_funding_dict(f) for f in party.funding]
     if before != after:
         audit.record("proposal.funding.update", user=user, object_type="proposal_party",
@@ -420,17 +421,34 @@ def _changed_sections(entry) -> list[str]:
     return sorted(k for k in after if not k.startswith("_"))
 
 
-def _check_version(proposal: Proposal, expected_version: int | None) -> None:
-    if expected_version is None or expected_version == proposal.version:
-        return
-    raise ConflictError(
+def _stale_save(proposal: Proposal, expected_version: int | None) -> ConflictError:
+    return ConflictError(
         # The lock counter moves with every save, so it is not shown: it would be mistaken
         # for the numbered versions frozen at each submission.
         _("Usulan ini telah diubah oleh orang lain sejak Anda membukanya. Isian Anda belum "
           "disimpan; periksa perubahan mereka di bawah, lalu simpan lagi."),
         details={"current": proposal_state_dict(proposal),
                  "changes": [dict(c, at=c["at"].isoformat())
-                             for c in changes_since(proposal, expected_version)]})
+                             for c in changes_since(proposal, expected_version)]
+                 if expected_version is not None else []})
+
+
+def _check_version(proposal: Proposal, expected_version: int | None) -> None:
+    if expected_version is None or expected_version == proposal.version:
+        return
+    raise _stale_save(proposal, expected_version)
+
+
+def _flush_versioned(proposal: Proposal, expected_version: int | None) -> None:
+    """Flush a save. Two saves that both passed the version check race to the row: the
+    later one's UPDATE finds the version moved (StaleDataError) and loses exactly like a
+    stale form, with what the winner changed; the failed flush is rolled back here so that
+    the winner's row can be read for that message."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise _stale_save(proposal, expected_version) from None
 
 
 def _touch(proposal: Proposal) -> None:
@@ -484,7 +502,7 @@ def update_sections(proposal: Proposal, user: User, data: dict[str, Any], *,
     if "title" in values:
         proposal.title_key = proposal.title.lower()
     _touch(proposal)
-    db.session.flush()
+    _flush_versioned(proposal, expected_version)
     old, new = audit.changes(before, S.snapshot(proposal))
     if new:
         audit.record("proposal.update", user=user, object_type="proposal",
@@ -612,6 +630,7 @@ def transition(proposal: Proposal, user: User | None, name: str, *,
     if user is not None:
         # Someone who may not read the proposal learns nothing of it, not even its state.
         access.require(user, Action.VIEW, proposal)
+    _lock_state(proposal)
     if expected_state is not None and expected_state != proposal.state.value:
         raise ConflictError(
             _("Status usulan telah berubah menjadi %(state)s sejak halaman Anda dimuat; "
@@ -686,7 +705,17 @@ def transition(proposal: Proposal, user: User | None, name: str, *,
     proposal.state = spec.target
     proposal.state_changed_at = utcnow()
     _touch(proposal)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Changed by someone else after the lock above was read (SQLite, or a change that
+        # kept the state): this act loses and nothing of it is written.
+        db.session.rollback()
+        raise ConflictError(
+            _("Usulan ini baru saja diubah oleh orang lain; status kini %(state)s. Tindakan "
+              "Anda tidak dijalankan: muat ulang halaman, periksa perubahannya, lalu putuskan "
+              "lagi.", state=proposal.state.label),
+            details={"current": proposal_state_dict(proposal)}) from None
     audit.record(f"proposal.transition.{name}", user=user, object_type="proposal",
                  object_id=proposal.id, proposal_id=proposal.id,
                  summary=_l("%(action)s: %(old)s \u2192 %(new)s", action=spec.label,
@@ -710,6 +739,18 @@ def transition(proposal: Proposal, user: User | None, name: str, *,
 
 #: Transitions of an agreement that its addenda in force follow.
 CASCADING = frozenset({"postpone", "resume", "end"})
+
+
+def _lock_state(proposal: Proposal) -> None:
+    """Serialise acts on one proposal (a row lock held to the commit on PostgreSQL; SQLite
+    serialises writers anyway) and read its state as committed: of two reviewers deciding
+    at once, the second sees the first one's decision and is refused with it, instead of
+    deciding over it."""
+    if not sa.inspect(proposal).persistent:
+        return
+    db.session.execute(sa.select(Proposal.id).where(Proposal.id == proposal.id)
+                       .with_for_update())
+    db.session.refresh(proposal, ["state"])
 
 
 def _freeze_version(proposal: Proposal, user: User | None) -> int:
