@@ -161,11 +161,55 @@ def index():
         filters = queries.ProposalFilters()
     page = queries.list_proposals(current_user, filters, page=_page_number(), per_page=PER_PAGE)
     return render_template(
-        "proposals/index.html", page=page, filters=filters, filter_errors=filter_errors,
+        "proposals/index.html", page=page, rows=_list_rows(page.items), filters=filters,
+        filter_errors=filter_errors,
         states=list(State), kinds=list(Kind), kind_labels=KIND_LABELS,
         bidang_labels=BIDANG_LABELS, sorts=_sort_labels(),
         chosen_actor=db.session.get(Actor, filters.actor_id) if filters.actor_id else None,
         chosen_states=request.args.getlist("state"))
+
+
+def _list_rows(items: list[Proposal]) -> list[dict[str, Any]]:
+    """What the list shows of each proposal, computed once per row and shared by the phone
+    cards and the table (the same texts as the macros of proposals/_macros.html). Dates,
+    labels and links repeat across rows, so each is formatted once per page: the 50-row
+    list is the busiest page, and per-row macro calls, url_for and Babel date formatting
+    were most of its CPU time (docs/performance.md, section Load)."""
+    from markupsafe import Markup
+
+    from coopdesa.i18n import format_date_id
+
+    detail_prefix = url_for("proposals.index")  # /kerja-sama/ + id = proposals.detail
+    kind_labels = {Kind.ANTAR_DESA: _("Antar-Desa")}
+    other_kind = _("Pihak ketiga")
+    days: dict[dt.date, str] = {}
+    states: dict[State, Markup] = {}
+
+    def day(value: dt.date) -> str:
+        if value not in days:
+            days[value] = format_date_id(value)
+        return days[value]
+
+    rows = []
+    for p in items:
+        if p.state not in states:
+            states[p.state] = Markup('<span class="badge text-bg-{} state-badge">{}</span>'
+                                     ).format(p.state.badge, p.state.label)
+        if p.start_date and p.end_date:
+            period: str | Markup = f"{day(p.start_date)} \u2013 {day(p.end_date)}"
+        elif p.start_date:
+            period = _("mulai %(d)s", d=day(p.start_date))
+        elif p.end_date:
+            period = _("sampai %(d)s", d=day(p.end_date))
+        else:
+            period = Markup('<span class="text-muted">{}</span>').format(_("belum ditentukan"))
+        rows.append({
+            "href": f"{detail_prefix}{p.id}", "ref": p.ref, "title": p.title,
+            "kind": kind_labels.get(p.kind, other_kind), "state": states[p.state],
+            "parties": "; ".join(party.actor.name for party in p.parties),
+            "period": period,
+        })
+    return rows
 
 
 def _sort_labels() -> list[tuple[str, str]]:

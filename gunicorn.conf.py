@@ -1,0 +1,108 @@
+"""gunicorn settings for coopdesa: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+Every value can be changed from the environment (docs/deploy.md, docs/configuration.md):
+
+- ``COOPDESA_WEB_BIND``: address to listen on (default ``127.0.0.1:8000``; nginx in front).
+- ``COOPDESA_WEB_WORKERS``: worker processes (default 2 x cores + 1, at most 8).
+- ``COOPDESA_WEB_THREADS``: threads per worker (default 4, gthread worker).
+- ``COOPDESA_WEB_TIMEOUT``: seconds before a silent worker is killed (default: the PDF
+  render limit ``COOPDESA_RENDER_TIMEOUT`` + 30, so a slow render is stopped by the
+  render pool with a clear message, never by gunicorn with a bare 502).
+- ``COOPDESA_WEB_MAX_REQUESTS``: requests before a worker is replaced (default 2000, with
+  a jitter of a tenth so that workers are not all replaced at once; 0 turns it off).
+- ``COOPDESA_WEB_PRELOAD``: ``1`` loads the app in the master before forking (less memory,
+  but a ``HUP`` reload then keeps the old code); default off.
+- ``FORWARDED_ALLOW_IPS``: the proxies whose ``X-Forwarded-Proto`` is believed (gunicorn's
+  own variable; default loopback, where nginx runs).
+"""
+
+from __future__ import annotations
+
+import os
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise RuntimeError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise RuntimeError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def default_workers(cores: int | None = None) -> int:
+    """2 x cores + 1 (gunicorn's rule of thumb), capped at 8: each worker holds its own
+    database pool and PDF render processes, so more workers cost memory and connections."""
+    cores = cores or os.cpu_count() or 1
+    return min(2 * cores + 1, 8)
+
+
+wsgi_app = "wsgi:app"
+bind = [os.environ.get("COOPDESA_WEB_BIND", "127.0.0.1:8000")]
+
+worker_class = "gthread"
+workers = _int("COOPDESA_WEB_WORKERS", default_workers(), minimum=1)
+threads = _int("COOPDESA_WEB_THREADS", 4, minimum=1)
+
+# A PDF is rendered in coopdesa's render pool, stopped after COOPDESA_RENDER_TIMEOUT
+# seconds (default 60); gunicorn must wait longer than that, or it would kill the whole
+# worker (and every other request it serves) before the app can answer with its message.
+_render_timeout = int(float(os.environ.get("COOPDESA_RENDER_TIMEOUT", "60")))
+timeout = _int("COOPDESA_WEB_TIMEOUT", _render_timeout + 30, minimum=1)
+# On a restart (deploy, HUP, max_requests) requests in flight, a render included, finish.
+graceful_timeout = timeout
+# nginx keeps upstream connections open (keepalive in deploy/nginx/coopdesa.conf).
+keepalive = 5
+
+max_requests = _int("COOPDESA_WEB_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+
+# Not preloaded by default: every worker imports the app and opens its own database pool
+# after the fork. When preloaded, post_fork below throws away any connection the master
+# opened, so that no two processes ever share a socket to PostgreSQL.
+preload_app = os.environ.get("COOPDESA_WEB_PRELOAD", "").strip().lower() in _TRUE
+
+# nginx on the same machine sets X-Forwarded-Proto; only loopback is believed.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Only the header nginx sets (deploy/nginx/coopdesa.conf). gunicorn's default also checks
+# X-Forwarded-Ssl and X-Forwarded-Protocol, and refuses a request in which a client put one
+# of those with another value: nginx passes them through, so they are not looked at.
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+
+# Logs to stdout/stderr: systemd's journal (or docker) keeps them. %(M)s: milliseconds.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("COOPDESA_WEB_LOGLEVEL", "info")
+access_log_format = '%({x-forwarded-for}i)s %(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+proc_name = "coopdesa-web"
+# The heartbeat file in memory, not on a disk that may stall (gunicorn's advice).
+if os.path.isdir("/dev/shm"):  # noqa: S108 (a directory, not a temp file of ours)
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+# gunicorn >= 25.1 opens a control socket in $HOME by default; two instances on one host
+# would fight over it. Off unless asked for.
+control_socket_disable = not os.environ.get("COOPDESA_WEB_CONTROL_SOCKET")
+if not control_socket_disable:
+    control_socket = os.environ["COOPDESA_WEB_CONTROL_SOCKET"]
+
+
+def post_fork(server, worker) -> None:
+    """After the fork, drop any database connection inherited from the master (only
+    possible with preload_app): each worker opens its own."""
+    import sys
+
+    wsgi = sys.modules.get("wsgi")
+    app = getattr(wsgi, "app", None)
+    if app is None:
+        return
+    from coopdesa.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
