@@ -455,3 +455,19 @@ def test_assessment_annex_groups_criteria_and_states_the_verdict(app):
     if any(c.is_critical for c in criteria):
         doc.has("WAJIB")
     assert not any("DRAF" in page for page in doc.pages)
+
+
+def test_a_final_pdf_renders_to_the_same_bytes_every_time(app):
+    """The same version gives the same file: in this process (the first render of the
+    process included) and in a freshly spawned render worker."""
+    from coopdesa.documents.render import RenderPool
+
+    s = antar_desa_with_odd_amount(submit=True)
+    job = final_job(final_payload(s.proposal, ["3", "4"]))
+    here = render_now(job)
+    assert render_now(job) == here
+    pool = RenderPool(1, 0)
+    try:
+        assert pool.render(job, timeout=120) == here
+    finally:
+        pool.reset()

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import atexit
 import ctypes.util
+import datetime as dt
+import gc
 import logging
 import mimetypes
 import multiprocessing
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -130,15 +133,28 @@ def _resources(static_root: str) -> _Resources:
 
 def _srgb_profiles() -> dict[str, Any]:
     """The sRGB output intent PDF/A needs, read once. (WeasyPrint would open its own copy
-    of the profile on every render and never close it.)"""
+    of the profile on every render and never close it.)
+
+    The PDF embeds the profile file's own bytes: WeasyPrint's ``ColorProfile.content``
+    re-serialises it through LittleCMS on every render, and the first serialisation in a
+    process differs from the later ones (3,024 against 3,116 bytes), so a final PDF
+    rendered by a fresh worker was not byte-identical to the same one from a warm worker."""
     from importlib.resources import files
     from io import BytesIO
 
     from weasyprint.css import ColorProfile
 
-    data = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
-    return {SRGB: ColorProfile(BytesIO(data), "sRGB2014.icc", "relative-colorimetric",
-                               (["r"], ["g"], ["b"]))}
+    class StoredProfile(ColorProfile):
+        def __init__(self, data: bytes) -> None:
+            super().__init__(BytesIO(data), "sRGB2014.icc", "relative-colorimetric",
+                             (["r"], ["g"], ["b"]))
+            self._data = data
+
+        @property
+        def content(self) -> bytes:
+            return self._data
+
+    return {SRGB: StoredProfile((files("weasyprint.pdf") / "sRGB2014.icc").read_bytes())}
 
 
 # Drop fonts while the interpreter is whole: WeasyPrint's FontConfiguration frees them in
@@ -148,20 +164,49 @@ atexit.register(_resources.cache_clear)
 
 def render_now(job: RenderJob) -> bytes:
     """Render in this process (what a worker runs). Raises :class:`RenderError`."""
-    from weasyprint import HTML, Attachment
-
     if len(job.html.encode("utf-8", "surrogatepass")) > MAX_HTML_BYTES:
         raise RenderError("document too large to render")
     if job.paper not in PAPER_SIZES:
         raise RenderError(f"unknown paper {job.paper!r}")
     res = _resources(job.static_root)
-    attachments = [
-        Attachment(string=data, name=name, description=description, url_fetcher=res.fetcher,
-                   relationship="Data")
-        for name, data, description in job.attachments
-    ]
+    with _gc_paused():
+        return _write(job, res)
+
+
+@contextmanager
+def _gc_paused():
+    """No cyclic garbage collection during a render, one young collection after it.
+
+    A render allocates hundreds of thousands of short-lived objects (boxes, styles, text
+    layouts), so CPython's collector would otherwise run some 300 young and a few full
+    collections per render, each walking every object the process holds (the app, fonts,
+    stylesheets): about 12 % of the render's CPU (docs/performance.md). WeasyPrint leaves
+    reference cycles behind, so the render's young generations are collected right after
+    it (memory stays flat over 300 renders). Only the collector is paused: reference
+    counting frees almost everything as usual. With threads (RENDER_WORKERS=0) the
+    collector is re-enabled by whichever render found it enabled."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect(1)
+
+
+def _write(job: RenderJob, res: _Resources) -> bytes:
+    from weasyprint import HTML, Attachment
+
     try:
         document = HTML(string=job.html, base_url=res.base_url, url_fetcher=res.fetcher)
+        stamp = _created(document)
+        attachments = [
+            Attachment(string=data, name=name, description=description,
+                       url_fetcher=res.fetcher, relationship="Data", created=stamp,
+                       modified=stamp)
+            for name, data, description in job.attachments
+        ]
         intent: dict[str, Any] = {}
         if job.variant:
             intent = {"output_intent": SRGB, "color_profiles": res.color_profiles}
@@ -174,6 +219,19 @@ def render_now(job: RenderJob) -> bytes:
     except Exception as exc:  # WeasyPrint raises many kinds; the caller needs one.
         log.exception("rendering failed")
         raise RenderError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _created(document: Any) -> dt.datetime | None:
+    """The document's own date (``<meta name="dcterms.created">``) for its attachments:
+    WeasyPrint would stamp them with the current time, so two renders of the same final
+    document a second apart differed in bytes. None (the current time) without one."""
+    from weasyprint.html import get_html_metadata
+
+    created = get_html_metadata(document).get("created")
+    try:
+        return dt.datetime.fromisoformat(created) if created else None
+    except ValueError:
+        return None
 
 
 # --- worker processes ----------------------------------------------------------------------
@@ -191,11 +249,23 @@ def _init_worker(memory_mb: int) -> None:
     import weasyprint  # noqa: F401
 
 
+_frozen = False
+
+
 def _run(job: RenderJob) -> bytes:
+    global _frozen
     try:
         return render_now(job)
     except MemoryError:
         raise RenderError("memory limit reached while rendering") from None
+    finally:
+        if not _frozen:
+            # After its first render a worker holds what every render reuses (imports,
+            # fonts, stylesheets, caches): out of the collector's reach for good, so the
+            # full collections that remain no longer walk it.
+            _frozen = True
+            gc.collect()
+            gc.freeze()
 
 
 class RenderPool:
