@@ -175,6 +175,22 @@ def _app_context(request):
 
 
 @pytest.fixture
+def fresh_request_globals(app):
+    """A fresh ``g`` for every request, as in production: the test keeps one app context
+    open, and Flask-Login's cached ``g._login_user`` would otherwise hide a session that
+    has ended (sessions, fuzzing and schemathesis tests use it)."""
+    from flask import g, request_started
+
+    def clear(sender, **extra):
+        for name in list(vars(g)):
+            delattr(g, name)
+
+    request_started.connect(clear, app)
+    yield
+    request_started.disconnect(clear, app)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

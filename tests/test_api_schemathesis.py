@@ -21,7 +21,6 @@ import os
 
 import pytest
 import schemathesis
-from flask import g, request_started
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -41,17 +40,8 @@ EXAMPLES = int(os.environ.get("COOPDESA_SCHEMATHESIS_EXAMPLES", "3"))
 SLOW_SUFFIXES = (".pdf", ".zip")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_request_globals(app):
-    """A fresh ``g`` per request (conftest keeps one app context open for the test)."""
-
-    def clear(sender, **extra):
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
+#: A fresh ``g`` per request, as in production (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fresh_request_globals")
 
 
 @pytest.fixture

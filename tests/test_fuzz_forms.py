@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from flask import g, request_started
 from flask_wtf import FlaskForm
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -70,17 +69,8 @@ SHOW_RESULT = {"verify.show", "accounts.create_token", "audit.verify"}
 ERROR_MARKS = ("is-invalid", "invalid-feedback", "alert-danger", "alert-warning")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_request_globals(app):
-    """A fresh ``g`` per request (conftest keeps one app context open for the test)."""
-
-    def clear(sender, **extra):
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
+#: A fresh ``g`` per request, as in production (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fresh_request_globals")
 
 
 # --- hostile values ------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
 
 from coopdesa.accounts import operations as ops
 from coopdesa.audit.models import AuditEntry
@@ -20,18 +19,8 @@ SESSION = "coopdesa_session"
 REMEMBER = "remember_token"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_request_globals(app):
-    """A fresh ``g`` per request, as in production: conftest keeps one app context open, and
-    Flask-Login's cached ``g._login_user`` would otherwise hide a session that has ended."""
-
-    def clear(sender, **extra):
-        for name in list(vars(g)):
-            delattr(g, name)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
+#: A fresh ``g`` per request, as in production (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("fresh_request_globals")
 
 
 def signed_in(client) -> bool:
