@@ -373,3 +373,21 @@ def test_reports_join_the_auditors_export(app):
     assert entry["sha256"] == report.sha256 and entry["path"] == path
     assert f"{report.sha256}  {path}" in bundle.read("SHA256SUMS").decode()
     assert report.sha256 in bundle.read("manifest.csv").decode()
+
+
+def test_add_months_keeps_the_day_or_takes_the_last_of_the_month():
+    assert ops.add_months(dt.date(2026, 1, 15), 13) == dt.date(2027, 2, 15)
+    assert ops.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert ops.add_months(dt.date(2028, 1, 31), 1) == dt.date(2028, 2, 29)
+    assert ops.add_months(dt.date(2026, 8, 31), 1) == dt.date(2026, 9, 30)
+    assert ops.add_months(dt.date(2026, 3, 29), -1) == dt.date(2026, 2, 28)
+    assert ops.add_months(dt.date(2026, 12, 28), 2) == dt.date(2027, 2, 28)
+
+
+def test_periods_up_to_a_day_stop_there():
+    shape = ops._Shape(start_date=dt.date(2024, 1, 31), end_date=dt.date(2026, 12, 31))
+    every = ops.periods(shape, ReportPeriod.QUARTERLY)
+    assert len(every) == 12 and every[0] == (dt.date(2024, 1, 31), dt.date(2024, 4, 29))
+    assert every[-1][1] == dt.date(2026, 12, 31)
+    early = ops.periods(shape, ReportPeriod.QUARTERLY, starting_by=dt.date(2024, 7, 31))
+    assert early == every[:3]

@@ -132,6 +132,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
+    if day.day <= 28:
+        return dt.date(year, month, day.day)
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
@@ -145,10 +147,11 @@ def _term_end(proposal: Any) -> dt.date | None:
     return proposal.end_date
 
 
-def periods(proposal: Proposal, period: ReportPeriod | None = None
-            ) -> list[tuple[dt.date, dt.date]]:
+def periods(proposal: Proposal, period: ReportPeriod | None = None, *,
+            starting_by: dt.date | None = None) -> list[tuple[dt.date, dt.date]]:
     """The reporting periods from the start to the end of the term, in steps of 3, 6 or 12
-    months counted from the start date; the last may be shorter."""
+    months counted from the start date; the last may be shorter. With ``starting_by``,
+    only the periods that start on or before that day."""
     if getattr(proposal, "amends_id", None) is not None:
         return []  # an addendum's work is reported under the agreement it changes
     start, end = proposal.start_date, _term_end(proposal)
@@ -159,7 +162,7 @@ def periods(proposal: Proposal, period: ReportPeriod | None = None
     step = 0
     while len(out) < MAX_PERIODS:
         first = add_months(start, months * step)
-        if first > end:
+        if first > end or (starting_by is not None and first > starting_by):
             break
         last = min(add_months(start, months * (step + 1)) - dt.timedelta(days=1), end)
         out.append((first, last))
@@ -176,8 +179,9 @@ def _in_force_through(state: State, ended_on: dt.date | None, period_end: dt.dat
 
 
 def status_of(state: State, ended_on: dt.date | None, start: dt.date, end: dt.date,
-              filed: bool, today: dt.date) -> str:
-    """filed / future (not over yet) / due / overdue / not_required."""
+              filed: bool, today: dt.date, *, days: int | None = None) -> str:
+    """filed / future (not over yet) / due / overdue / not_required. ``days``: the days a
+    report is due after its period (COOPDESA_REPORT_DUE_DAYS when not given)."""
     if filed:
         return "filed"
     if state not in FILING_STATES:
@@ -188,7 +192,8 @@ def status_of(state: State, ended_on: dt.date | None, start: dt.date, end: dt.da
         return "future"
     if not _in_force_through(state, ended_on, end):
         return "due"  # may be filed (partly in force), never overdue
-    return "overdue" if today > end + dt.timedelta(days=due_days()) else "due"
+    grace = due_days() if days is None else days
+    return "overdue" if today > end + dt.timedelta(days=grace) else "due"
 
 
 STATUS_LABELS = {
@@ -798,13 +803,18 @@ def overdue_reports(where: sa.ColumnElement[bool], today: dt.date | None = None
             .where(ImplementationReport.proposal_id.in_(candidates))):
         filed[proposal_id].add(start)
     out = []
+    # Only periods that ended more than ``days`` ago can be overdue: each agreement's
+    # periods are generated up to there, not to the end of its term (the home page of an
+    # auditor or admin runs this over every agreement in force of the jurisdiction).
+    last_start = today - days
     for (pid, ref, title, kind, state, start, end, ended_on, bkad_id, period) in rows:
         shape = _Shape(start_date=start, end_date=end)
-        for p_start, p_end in periods(shape, ReportPeriod(period or "yearly")):
+        for p_start, p_end in periods(shape, ReportPeriod(period or "yearly"),
+                                      starting_by=last_start):
             if p_end + days >= today:
                 break
             if status_of(State(state), ended_on, p_start, p_end,
-                         p_start in filed[pid], today) == "overdue":
+                         p_start in filed[pid], today, days=days.days) == "overdue":
                 out.append(Overdue(pid, ref, title, Kind(kind), bkad_id, p_start, p_end,
                                    p_end + days))
     out.sort(key=lambda o: (o.due, o.ref))
