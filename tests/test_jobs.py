@@ -384,3 +384,23 @@ def test_cli_starts_and_lists_jobs(app, runner):
     assert listing.exit_code == 0 and "succeeded" in listing.output and "sistem" in listing.output
     bad = runner.invoke(args=["coopdesa", "jobs", "start", "render", "--scope", "99"])
     assert bad.exit_code == 1 and "tidak terdaftar" in bad.output
+
+
+@pytest.mark.parametrize("who, offered", [
+    ("admin", ["render", "network", "remind"]),
+    ("auditor", ["render", "network"]),
+    ("sekretaris", []),
+])
+def test_the_jobs_page_offers_what_the_access_rule_allows(app, login, who, offered):
+    user = {"admin": AdminFactory, "auditor": auditor,
+            "sekretaris": lambda: UserFactory(role=Role.SEKRETARIS, desa_code=DIENG)}[who]()
+    db.session.commit()
+    client = login(user)
+    html = client.get("/tugas/").get_data(as_text=True)
+    shown = [kind for kind in ("render", "network", "remind", "export")
+             if f'<option value="{kind}"' in html]
+    assert shown == offered
+    assert ("mulai-judul" in html) == bool(offered)
+    if not offered:
+        refused = client.post("/tugas/mulai", data={"kind": "render", "scope": WONOSOBO})
+        assert refused.status_code == 403

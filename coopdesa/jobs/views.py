@@ -24,12 +24,10 @@ STARTABLE = (JobKind.RENDER, JobKind.NETWORK, JobKind.REMIND)
 
 
 def _startable(user) -> list[JobKind]:
-    """The kinds offered on the page: all for admins; render and network for auditors."""
-    if user.role == Role.ADMIN:
-        return list(STARTABLE)
-    if user.role == Role.AUDITOR and user.jurisdiction_code:
-        return [JobKind.RENDER, JobKind.NETWORK]
-    return []
+    """The kinds offered on the page: those the access rule ("job", CREATE) lets ``user``
+    start in its own jurisdiction (the scope typed is checked again when it starts)."""
+    return [kind for kind in STARTABLE
+            if access.can(user, Action.CREATE, JobStart(kind.value, user.jurisdiction_code))]
 
 
 def _index(*, errors: dict[str, list[str]] | None = None, status: int = 200):
