@@ -104,6 +104,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from coopdesa.files import storage
 
     storage.init_app(app)  # an unreachable S3 bucket stops the start with a clear error
+    from coopdesa import pagecache
+
+    pagecache.init_app(app)
     _register_security_headers(app)
     _register_input_guard(app)
 

@@ -301,6 +301,31 @@ def remind_command(today_text: str | None) -> None:
         click.echo(f"  {REMIND_LABELS.get(name, name)}: {n}")
 
 
+@coopdesa_cli.group("cache")
+def cache_group() -> None:
+    """Pages and PDFs kept in Redis (coopdesa.pagecache, coopdesa.documents.render)."""
+
+
+@cache_group.command("clear")
+@with_appcontext
+def cache_clear() -> None:
+    """Make every stored page stale, e.g. after editing the database outside coopdesa."""
+    from coopdesa import pagecache
+
+    if not pagecache.configured(current_app):
+        click.echo("Tembolok halaman tidak aktif (COOPDESA_REDIS_URL tidak diatur); "
+                   "tidak ada yang perlu dihapus.")
+        return
+    from redis.exceptions import RedisError
+
+    try:
+        generation = pagecache.clear()
+    except RedisError as error:
+        click.secho(f"Gagal: Redis tidak dapat dihubungi ({error}).", fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"Tembolok halaman dikosongkan (generasi data sekarang {generation}).")
+
+
 coopdesa_cli.add_command(export_command)
 coopdesa_cli.add_command(backup_command)
 coopdesa_cli.add_command(restore_command)

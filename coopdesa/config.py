@@ -75,6 +75,12 @@ class Config:
     JOB_FALLBACK = os.environ.get("COOPDESA_JOB_FALLBACK", "local")
     #: Run local jobs synchronously in the submitting process (tests only).
     JOBS_EAGER = False
+    #: Seconds a rendered page of the busiest read views stays in Redis (coopdesa.pagecache;
+    #: every committed write makes all of them stale at once). 0: no page cache.
+    PAGE_CACHE_SECONDS = int(os.environ.get("COOPDESA_PAGE_CACHE_SECONDS", "300"))
+    #: Seconds a rendered draft or record PDF stays in Redis, keyed by the SHA-256 of what
+    #: was rendered (coopdesa.documents.render). 0: no render cache.
+    RENDER_CACHE_SECONDS = int(os.environ.get("COOPDESA_RENDER_CACHE_SECONDS", "3600"))
     RATELIMIT_STORAGE_URI = os.environ.get("COOPDESA_REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
@@ -99,6 +105,9 @@ class Config:
     RENDER_WORKERS = int(os.environ.get("COOPDESA_RENDER_WORKERS", "2"))
     RENDER_TIMEOUT = float(os.environ.get("COOPDESA_RENDER_TIMEOUT", "60"))
     RENDER_MEMORY_MB = int(os.environ.get("COOPDESA_RENDER_MEMORY_MB", "2048"))
+    #: Scheduling priority of the render processes (nice increment, 0-19): a PDF takes
+    #: the CPU the pages leave, so pages stay fast while documents render.
+    RENDER_NICE = int(os.environ.get("COOPDESA_RENDER_NICE", "10"))
     #: Paper of documents unless a user picks another: "f4" (215 x 330 mm) or "a4".
     DEFAULT_PAPER = os.environ.get("COOPDESA_PAPER", "f4")
     #: The public address printed on final documents and encoded in their QR codes, e.g.

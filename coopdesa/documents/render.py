@@ -23,7 +23,7 @@ import mimetypes
 import multiprocessing
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -236,8 +236,12 @@ def _created(document: Any) -> dt.datetime | None:
 
 # --- worker processes ----------------------------------------------------------------------
 
-def _init_worker(memory_mb: int) -> None:
-    """Bound the worker's address space, then warm it (fonts, stylesheets, imports)."""
+def _init_worker(memory_mb: int, nice: int = 0) -> None:
+    """Lower the worker's scheduling priority by ``nice`` (pages served by the web process
+    go first when both want the CPU), bound its address space, then warm it (imports)."""
+    if nice > 0:
+        with suppress(OSError):  # not permitted: keep the normal priority
+            os.nice(nice)
     if memory_mb > 0:
         try:
             import resource
@@ -273,9 +277,11 @@ class RenderPool:
     the CLI, the export). ``render`` waits at most ``timeout`` seconds; a worker that runs
     over is killed with the pool, which is rebuilt on the next call."""
 
-    def __init__(self, workers: int, memory_mb: int, max_tasks: int = 500) -> None:
+    def __init__(self, workers: int, memory_mb: int, max_tasks: int = 500,
+                 nice: int = 0) -> None:
         self.workers = workers
         self.memory_mb = memory_mb
+        self.nice = nice
         self.max_tasks = max_tasks
         self._pool: Any = None
         self._lock = threading.Lock()
@@ -285,7 +291,7 @@ class RenderPool:
             if self._pool is None:
                 context = multiprocessing.get_context("spawn")
                 self._pool = context.Pool(self.workers, initializer=_init_worker,
-                                          initargs=(self.memory_mb,),
+                                          initargs=(self.memory_mb, self.nice),
                                           maxtasksperchild=self.max_tasks)
             return self._pool
 
@@ -314,15 +320,15 @@ class RenderPool:
         return self._get().imap(_run, jobs, chunksize)
 
 
-_POOLS: dict[tuple[int, int], RenderPool] = {}
+_POOLS: dict[tuple[int, int, int], RenderPool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def pool_for(workers: int, memory_mb: int) -> RenderPool:
+def pool_for(workers: int, memory_mb: int, nice: int = 0) -> RenderPool:
     with _POOLS_LOCK:
-        key = (workers, memory_mb)
+        key = (workers, memory_mb, nice)
         if key not in _POOLS:
-            _POOLS[key] = RenderPool(workers, memory_mb)
+            _POOLS[key] = RenderPool(workers, memory_mb, nice=nice)
         return _POOLS[key]
 
 
@@ -338,17 +344,93 @@ atexit.register(shutdown_pools)
 
 
 def render(job: RenderJob, *, config: dict[str, Any] | None = None) -> bytes:
-    """Render ``job`` as the app is configured: in RENDER_WORKERS worker processes with
-    RENDER_TIMEOUT seconds, or in this process when RENDER_WORKERS is 0."""
+    """Render ``job`` as the app is configured: in RENDER_WORKERS worker processes (at
+    RENDER_NICE lower priority) with RENDER_TIMEOUT seconds, or in this process when
+    RENDER_WORKERS is 0. Drafts and records come from the render cache when the same
+    bytes were rendered before (:func:`cached_render`)."""
     if config is None:
         from flask import current_app
 
         config = current_app.config
+    return cached_render(job, config, lambda: _render_uncached(job, config))
+
+
+def _render_uncached(job: RenderJob, config: Any) -> bytes:
     workers = int(config.get("RENDER_WORKERS", 2))
     if workers <= 0:
         return render_now(job)
-    pool = pool_for(workers, int(config.get("RENDER_MEMORY_MB", 0)))
+    pool = pool_for(workers, int(config.get("RENDER_MEMORY_MB", 0)),
+                    int(config.get("RENDER_NICE", 0)))
     return pool.render(job, float(config.get("RENDER_TIMEOUT", 60)))
+
+
+# --- the render cache ----------------------------------------------------------------------
+
+#: Key prefix of rendered PDFs in Redis.
+CACHE_PREFIX = "coopdesa:pdf:"
+#: PDFs larger than this are not kept in Redis.
+CACHE_MAX_BYTES = 8 * 1024 * 1024
+
+
+@lru_cache(maxsize=4)
+def renderer_fingerprint(static_root: str) -> str:
+    """What, besides the job, decides the bytes of a PDF: the WeasyPrint version, the
+    stylesheets and the fonts. A deployment that changes any of them renders anew."""
+    import hashlib
+
+    import weasyprint
+
+    digest = hashlib.sha256(weasyprint.__version__.encode())
+    root = Path(static_root)
+    for name in STYLESHEETS:
+        digest.update((root / "css" / name).read_bytes())
+    for font in sorted((root / "fonts").rglob("*")):
+        if font.is_file():
+            digest.update(f"{font.relative_to(root)}:{font.stat().st_size}".encode())
+    return digest.hexdigest()
+
+
+def job_key(job: RenderJob) -> str:
+    """The SHA-256 of everything a render reads: equal keys, equal PDFs."""
+    import hashlib
+
+    digest = hashlib.sha256(renderer_fingerprint(job.static_root).encode())
+    for part in (job.paper, job.variant or ""):
+        digest.update(b"\x00" + part.encode())
+    digest.update(b"\x00" + job.html.encode("utf-8", "surrogatepass"))
+    for name, data, description in job.attachments:
+        digest.update(b"\x00" + name.encode() + b"\x00" + description.encode() + b"\x00")
+        digest.update(hashlib.sha256(data).digest())
+    return CACHE_PREFIX + digest.hexdigest()
+
+
+def cached_render(job: RenderJob, config: Any, produce) -> bytes:
+    """``produce()`` unless Redis holds the PDF of an identical job (drafts and records:
+    final documents are stored once at signing, never served from here). The key is the
+    SHA-256 of the HTML and everything else the render reads, so an edited proposal, a new
+    comment or a new day in the text is a new key; nothing needs invalidating. Redis
+    unreachable: the PDF is rendered as without the cache."""
+    url = config.get("REDIS_URL")
+    seconds = int(config.get("RENDER_CACHE_SECONDS", 0) or 0)
+    if not url or seconds <= 0 or job.variant:
+        return produce()
+    from coopdesa.pagecache import redis_client
+
+    key = job_key(job)
+    try:
+        stored = redis_client(url).get(key)
+    except Exception as exc:  # noqa: BLE001 - a cache outage must not fail the download
+        log.warning("render cache unavailable: %s", exc)
+        return produce()
+    if stored is not None:
+        return stored
+    pdf = produce()
+    if len(pdf) <= CACHE_MAX_BYTES:
+        try:
+            redis_client(url).set(key, pdf, ex=seconds)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("render cache unavailable: %s", exc)
+    return pdf
 
 
 # --- start-up check ------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from coopdesa.errors import (
     wants_json,
 )
 from coopdesa.extensions import db
+from coopdesa.pagecache import cached_page
 from coopdesa.proposals import notifications, queries
 from coopdesa.proposals import operations as ops
 from coopdesa.proposals import sections as S
@@ -148,7 +149,7 @@ def _changes(error: ConflictError) -> list[dict[str, Any]]:
 # --- list ----------------------------------------------------------------------------------
 
 @bp.route("/")
-@login_required
+@cached_page
 def index():
     access.require(current_user, Action.LIST, "proposal")
     filter_errors: dict[str, list[str]] = {}
