@@ -537,3 +537,35 @@ def test_home_dashboard_renders_for_every_role(app, people, role):
     assert ("Usulan menurut status" in page) == (role in (Role.ADMIN, Role.AUDITOR))
     assert ("Draf saya" in page) == (role == Role.SEKRETARIS)
     assert "Laporan jatuh tempo" not in page  # a later issue: not faked here
+
+
+def test_the_long_select_writes_the_same_options_as_wtforms():
+    """LongSelect (the third-party lists) writes plain options itself, for speed: the same
+    options, values and labels escaped alike, the chosen one selected."""
+    from wtforms import Form, SelectField, SelectMultipleField
+
+    from coopdesa.proposals.forms import LongSelect, options
+
+    hostile = options([('1"><script>', '<b>&"x'), ("", "\u2014 tidak ada \u2014"),
+                       ("7", "CV Prau")])
+
+    class Pair(Form):
+        fast = SelectField(choices=hostile, widget=LongSelect())
+        plain = SelectField(choices=hostile)
+        fast_many = SelectMultipleField(choices=hostile, widget=LongSelect(multiple=True))
+        plain_many = SelectMultipleField(choices=hostile)
+
+    form = Pair(data={"fast": hostile[0].value, "plain": hostile[0].value,
+                      "fast_many": ["7"], "plain_many": ["7"]})
+    fast, plain = str(form.fast()), str(form.plain())
+    assert "<script>" not in fast and '<b>' not in fast
+    normal = [re.sub(r" selected|selected ", "", o) for o in
+              re.findall(r"<option[^>]*>[^<]*</option>", fast)]
+    expected = [re.sub(r" selected|selected ", "", o) for o in
+                re.findall(r"<option[^>]*>[^<]*</option>", plain)]
+    assert normal == expected
+    assert fast.count("selected") == plain.count("selected") == 1
+    assert re.search(r'<option value="1&#34;&gt;&lt;script&gt;" selected>', fast)
+    many = str(form.fast_many())
+    assert re.search(r'<option value="7" selected>CV Prau</option>', many)
+    assert many.count("selected") == 1 and "multiple" in many

@@ -114,13 +114,17 @@ def place_errors(form, error: DomainError, aliases: dict[str, str] | None = None
     return placed
 
 
-def _third_party_actors() -> list[Actor]:
-    return list(db.session.scalars(
-        sa.select(Actor).where(Actor.kind != ActorKind.DESA).order_by(Actor.name)))
-
-
 def _actor_choices(blank: str | None = None) -> list:
-    choices = [(a.id, f"{a.name} ({a.kind.label})") for a in _third_party_actors()]
+    """Every third party as a choice: columns, not entities, and one label per kind (a
+    province has hundreds of parties, and this list is on every edit page)."""
+    rows = db.session.execute(sa.select(Actor.id, Actor.name, Actor.kind)
+                              .where(Actor.kind != ActorKind.DESA).order_by(Actor.name))
+    kinds: dict[ActorKind, str] = {}
+    choices = []
+    for actor_id, name, kind in rows:
+        if kind not in kinds:
+            kinds[kind] = kind.label
+        choices.append((actor_id, f"{name} ({kinds[kind]})"))
     return options(([("", blank)] if blank is not None else []) + choices)
 
 
