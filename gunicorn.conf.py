@@ -8,7 +8,9 @@ Every value can be changed from the environment (docs/deploy.md, docs/configurat
 - ``COOPDESA_WEB_TIMEOUT``: seconds before a silent worker is killed (default: the PDF
   render limit ``COOPDESA_RENDER_TIMEOUT`` + 30, so a slow render is stopped by the
   render pool with a clear message, never by gunicorn with a bare 502).
-- ``COOPDESA_WEB_MAX_REQUESTS``: requests before a worker is replaced (default 2000, with
+- ``COOPDESA_WEB_CONNECTIONS``: connections one worker holds at once, busy or kept alive
+  (default 2 x threads, so that keep-alive connections spread over the workers).
+- ``COOPDESA_WEB_MAX_REQUESTS``: requests before a worker is replaced (default 20000, with
   a jitter of a tenth so that workers are not all replaced at once; 0 turns it off).
 - ``COOPDESA_WEB_PRELOAD``: ``1`` loads the app in the master before forking (less memory,
   but a ``HUP`` reload then keeps the old code); default off.
@@ -49,6 +51,11 @@ bind = [os.environ.get("COOPDESA_WEB_BIND", "127.0.0.1:8000")]
 worker_class = "gthread"
 workers = _int("COOPDESA_WEB_WORKERS", default_workers(), minimum=1)
 threads = _int("COOPDESA_WEB_THREADS", 4, minimum=1)
+# How many connections one gthread worker holds at once (busy and kept alive). gunicorn's
+# default, 1000, lets the first worker take every keep-alive connection nginx keeps open
+# while the others idle: measured with wrk on 2 workers, one at 100 % of a core, the other
+# idle, 206 requests/s instead of 279 (docs/performance.md, section Load).
+worker_connections = _int("COOPDESA_WEB_CONNECTIONS", 2 * threads, minimum=threads)
 
 # A PDF is rendered in coopdesa's render pool, stopped after COOPDESA_RENDER_TIMEOUT
 # seconds (default 60); gunicorn must wait longer than that, or it would kill the whole
@@ -60,7 +67,9 @@ graceful_timeout = timeout
 # nginx keeps upstream connections open (keepalive in deploy/nginx/coopdesa.conf).
 keepalive = 5
 
-max_requests = _int("COOPDESA_WEB_MAX_REQUESTS", 2000)
+# A replaced worker imports the app again (about 1.5 s of CPU): 2000 requests, replaced
+# every 7 s at 300 requests/s on 2 workers, cost the list page a tenth of its throughput.
+max_requests = _int("COOPDESA_WEB_MAX_REQUESTS", 20000)
 max_requests_jitter = max_requests // 10
 
 # Not preloaded by default: every worker imports the app and opens its own database pool

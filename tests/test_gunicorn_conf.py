@@ -56,8 +56,10 @@ def test_defaults(load):
     # Longer than the PDF render limit (60 s), so the render pool answers first.
     assert cfg.timeout == 90
     assert cfg.graceful_timeout == 90
-    assert cfg.max_requests == 2000
-    assert cfg.max_requests_jitter == 200
+    # Keep-alive connections spread over the workers (gunicorn's own default is 1000).
+    assert cfg.worker_connections == 8
+    assert cfg.max_requests == 20000
+    assert cfg.max_requests_jitter == 2000
     assert cfg.preload_app is False
     assert cfg.forwarded_allow_ips == ["127.0.0.1", "::1"]
     assert cfg.secure_scheme_headers == {"X-FORWARDED-PROTO": "https"}
@@ -88,6 +90,7 @@ def test_environment_overrides(load):
     assert cfg.bind == ["0.0.0.0:9000"]
     assert cfg.workers == 2
     assert cfg.threads == 8
+    assert cfg.worker_connections == 16  # follows the threads
     assert cfg.timeout == 150
     assert cfg.max_requests == 0
     assert cfg.max_requests_jitter == 0
