@@ -4,7 +4,8 @@
 one draft shared by the three secretaries of a village, to provoke conflicts), 10 BKAD
 reviewers comment on proposals under review and race each other to start reviewing the
 submitted ones, 16 auditors read lists, proposals and PDFs. Every write the server
-acknowledged is written to LOAD_RESULTS (JSON) for bench/load/check.py.
+acknowledged is written to LOAD_RESULTS (JSON) for bench/load/check.py. With LOAD_SESSIONS
+(a JSON file), users log in only when the file holds no session of theirs yet.
 
     LOAD_DATA=data.json LOAD_RESULTS=acks.json locust -f bench/load/locustfile.py \
         --headless -u 50 -r 25 -t 60s --host http://127.0.0.1:8000
@@ -26,6 +27,14 @@ from locust import HttpUser, between, events, task
 
 DATA = json.load(open(os.environ.get("LOAD_DATA", "load-data.json")))  # noqa: SIM115
 RESULTS = os.environ.get("LOAD_RESULTS", "load-acks.json")
+#: Session cookies by account: a run that finds one reuses it instead of logging in again
+#: (the warm-up logs every account in; the measured run starts logged in, as users at work
+#: are). A run writes the cookies of the accounts it logged in.
+SESSIONS = os.environ.get("LOAD_SESSIONS")
+KNOWN_SESSIONS: dict[str, str] = (
+    json.load(open(SESSIONS)) if SESSIONS and os.path.exists(SESSIONS) else {})  # noqa: SIM115
+NEW_SESSIONS: dict[str, str] = {}
+COOKIE = "coopdesa_session"
 
 _lock = threading.Lock()
 ACKS: dict[str, list] = {"drafts": [], "comments": [], "start_review": []}
@@ -54,6 +63,9 @@ def _count_status(name, response, exception, **_kw):
 def _write_results(**_kw):
     with open(RESULTS, "w") as handle:
         json.dump({"acks": ACKS, "conflicts": CONFLICTS, "status": STATUS}, handle)
+    if SESSIONS and NEW_SESSIONS:
+        with open(SESSIONS, "w") as handle:
+            json.dump({**KNOWN_SESSIONS, **NEW_SESSIONS}, handle)
 
 
 class _Account(HttpUser):
@@ -63,6 +75,11 @@ class _Account(HttpUser):
 
     def on_start(self) -> None:
         self.account = self.pick()
+        if self.username in KNOWN_SESSIONS:
+            self.client.cookies.set(COOKIE, KNOWN_SESSIONS[self.username])
+            home = self.client.get("/", name="home")
+            self.csrf = CSRF.search(home.text).group(1)
+            return
         page = self.client.get("/masuk", name="login form")
         token = CSRF.search(page.text).group(1)
         with self.client.post("/masuk", name="login", allow_redirects=False, catch_response=True,
@@ -73,6 +90,8 @@ class _Account(HttpUser):
                 raise RuntimeError(f"login refused for {self.username}")
         home = self.client.get("/", name="home")
         self.csrf = CSRF.search(home.text).group(1)
+        with _lock:
+            NEW_SESSIONS[self.username] = self.client.cookies.get(COOKIE)
 
     @property
     def username(self) -> str:

@@ -4,7 +4,8 @@
 # 1. a fresh PostgreSQL database coopdesa_load with the register, 3,000 proposals of the
 #    province and the accounts and proposals of the workload (bench/load/setup_data.py);
 # 2. gunicorn with gunicorn.conf.py (default workers) on 127.0.0.1:8100, production mode;
-# 3. locust, a separate process on loopback: 50 users for 60 s (bench/load/locustfile.py);
+# 3. locust, a separate process on loopback: a 20 s warm-up that logs the 50 accounts in,
+#    then 50 users, already logged in, for 60 s (bench/load/locustfile.py);
 # 4. bench/load/check.py: every acknowledged write in the database exactly once, no 5xx;
 #    then the audit chain is verified;
 # 5. wrk on the 50-row proposal list with a session cookie, gunicorn with 2 workers.
@@ -92,10 +93,13 @@ if [ -z "${LOAD_WRK_ONLY:-}" ]; then
     # Warm-up, not measured: each gunicorn worker imports the app on its first requests and
     # starts its PDF render processes on its first PDF (seconds each on 2 cores). Its writes
     # are checked with the others.
-    LOAD_DATA="$OUT/data.json" LOAD_RESULTS="$OUT/acks-warmup.json" \
+    # The warm-up logs every account in (Argon2: about 240 ms of CPU each) and keeps the
+    # session cookies; the measured run starts with them, as users already at work.
+    rm -f "$OUT/sessions.json"
+    LOAD_DATA="$OUT/data.json" LOAD_RESULTS="$OUT/acks-warmup.json" LOAD_SESSIONS="$OUT/sessions.json" \
         $BIN/locust -f bench/load/locustfile.py --headless -u 50 -r 10 -t "$WARMUP" \
         --stop-timeout 10 --host "$URL" --only-summary >"$OUT/locust-warmup.log" 2>&1 || true
-    LOAD_DATA="$OUT/data.json" LOAD_RESULTS="$OUT/acks.json" \
+    LOAD_DATA="$OUT/data.json" LOAD_RESULTS="$OUT/acks.json" LOAD_SESSIONS="$OUT/sessions.json" \
         $BIN/locust -f bench/load/locustfile.py --headless -u 50 -r 10 -t "$DURATION" \
         --stop-timeout 10 --host "$URL" --csv "$OUT/locust" --only-summary \
         >"$OUT/locust.log" 2>&1 || echo "(locust exit status $?: see failures below)"
@@ -119,14 +123,17 @@ TOKEN=$(curl -s -c "$COOKIES" "$URL/masuk" | sed -n 's/.*name="csrf_token"[^>]*v
 curl -s -b "$COOKIES" -c "$COOKIES" -o /dev/null -w 'login: %{http_code}\n' \
     --data-urlencode "csrf_token=$TOKEN" --data-urlencode "username=$USER" \
     --data-urlencode "password=$PASSWORD" "$URL/masuk"
+# The page after the login shows (and so consumes) its welcome message, as in a browser;
+# a session cookie still carrying it would render the message again on every request.
+curl -s -b "$COOKIES" -c "$COOKIES" -o /dev/null "$URL/"
 SESSION=$(awk '$6 == "coopdesa_session" {print $7}' "$COOKIES")
 ROWS=$(curl -s -H "Cookie: coopdesa_session=$SESSION" "$URL/kerja-sama/" | grep -o 'href="/kerja-sama/[0-9]*"' | sort -u | wc -l)
 echo "list page as $USER: $ROWS proposals linked"
 # CPU time of the two workers (clock ticks of /proc/PID/stat), so that the cost of a
 # request is known even when other processes share the cores.
-worker_ticks() {
-    for pid in $(pgrep -P "$GUNICORN_PID"); do cat "/proc/$pid/stat"; done \
-        | awk '{ticks += $14 + $15} END {print ticks + 0}'
+worker_ticks() {  # utime + stime: fields 14 and 15, counted after the ")" closing the name
+    for pid in $(pgrep -P "$GUNICORN_PID"); do sed 's/.*) //' "/proc/$pid/stat"; done \
+        | awk '{ticks += $12 + $13} END {print ticks + 0}'
 }
 BEFORE=$(worker_ticks)
 wrk -t 2 -c 16 -d "$WRK_DURATION" --latency -H "Cookie: coopdesa_session=$SESSION" \
