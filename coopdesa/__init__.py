@@ -283,8 +283,14 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_login import current_user
 
     from coopdesa import access
-    from coopdesa.i18n import format_date_id, format_datetime_local, format_rupiah
+    from coopdesa.i18n import (
+        format_date_id,
+        format_datetime_local,
+        format_rupiah,
+        install_fast_gettext,
+    )
 
+    install_fast_gettext(app)
     app.jinja_env.filters["tanggal"] = format_date_id
     app.jinja_env.filters["waktu"] = format_datetime_local
     app.jinja_env.filters["rupiah"] = format_rupiah

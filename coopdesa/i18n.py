@@ -41,6 +41,37 @@ def local_today() -> dt.date:
     return dt.datetime.now(zone).date()
 
 
+def request_translations():
+    """``flask_babel.get_translations()``, kept for as long as the locale stays the same
+    object (a request; ``force_locale`` sets another). A detail page asks for some 450
+    translated strings, and Flask-Babel's lookup (domain, context, locale, cache key)
+    costs more than the template around them (docs/performance.md, section Load)."""
+    from flask import g
+    from flask_babel import get_locale, get_translations
+
+    state = g.get("_flask_babel") if g else None
+    if state is None:
+        return get_translations()
+    locale = getattr(state, "babel_locale", None) or get_locale()
+    cached = getattr(state, "coopdesa_translations", None)
+    if cached is not None and cached[0] is locale:
+        return cached[1]
+    translations = get_translations()
+    state.coopdesa_translations = (locale, translations)
+    return translations
+
+
+def install_fast_gettext(app) -> None:
+    """Templates' ``_()`` and ``ngettext()`` through :func:`request_translations` (the same
+    catalogues and the same newstyle formatting and escaping as Flask-Babel installs)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True)
+
+
 def format_date_id(value: dt.date | dt.datetime | None, style: str = "long") -> str:
     """"22 November 2026" in Indonesian, in the user's language otherwise."""
     if value is None:

@@ -274,3 +274,23 @@ def test_language_switch_backslash_next_stays_on_site(client):
     location = response.headers["Location"]
     assert location.startswith("/") and not location.startswith("//")
     assert "\\" not in location
+
+
+def test_templates_translate_per_request_and_follow_force_locale(app):
+    """Templates look translations up once per locale (coopdesa.i18n.request_translations):
+    the language chosen by the session, and force_locale inside a request (documents and
+    audit texts in Indonesian), are still followed."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale
+
+    template = "{{ _('Usulan dan kerja sama desa') }}"
+    # Each request in its own app context, as in production (the test's own context would
+    # keep Flask-Babel's per-context locale from one request to the next).
+    with app.app_context(), app.test_request_context("/"):
+        session["lang"] = "en"
+        english = render_template_string(template)
+        with force_locale("id"):
+            assert render_template_string(template) == "Usulan dan kerja sama desa"
+        assert render_template_string(template) == english != "Usulan dan kerja sama desa"
+    with app.app_context(), app.test_request_context("/"):
+        assert render_template_string(template) == "Usulan dan kerja sama desa"
