@@ -567,7 +567,22 @@ def restore_backup(archive: Path, *, yes: bool, safety_backup: bool = True) -> d
         restored_files = _restore_files(zf, manifest)
     _say("Menjalankan migrasi sampai revisi terbaru ...")
     upgrade()
+    _forget_stored_pages()
     return {"manifest": manifest, "files": restored_files}
+
+
+def _forget_stored_pages() -> None:
+    """pg_restore and the SQLite file copy bypass the engine events that make stored pages
+    stale (coopdesa.pagecache): drop them all after a restore."""
+    from coopdesa import pagecache
+
+    if not pagecache.configured(current_app):
+        return
+    try:
+        pagecache.clear()
+    except Exception as exc:  # noqa: BLE001 - the restore itself succeeded
+        _say(f"PERINGATAN: tembolok halaman di Redis tidak dapat dikosongkan ({exc}); "
+             "jalankan 'flask coopdesa cache clear' setelah Redis tersedia.")
 
 
 # --- commands ------------------------------------------------------------------------------

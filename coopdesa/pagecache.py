@@ -12,7 +12,9 @@ costs about a tenth of that (docs/performance.md, section Load). So a view decor
   page never shows data older than the last commit, whatever its query reads: access
   rules, names, states, memberships;
 - the user (a page is never shared between users), the language, the endpoint and its
-  arguments, and the query string.
+  arguments, and the query string;
+- the templates and the app's version as this process loaded them (a deployment that
+  changes a template does not serve pages of the old one).
 
 The counter is read before the user is loaded and before the view queries anything, and
 incremented only after the commit: a page rendered from data older than a commit is
@@ -25,7 +27,8 @@ that writes (the web workers, the RQ worker, the command line). Without Redis, o
 ``COOPDESA_PAGE_CACHE_SECONDS=0``, nothing is cached. A Redis error never fails a page: the
 page is rendered as without the cache, and a failed increment is logged (stored pages then
 expire after ``PAGE_CACHE_SECONDS`` at the latest). A write made outside coopdesa (psql)
-increments nothing; ``flask coopdesa cache clear`` drops every stored page.
+increments nothing; ``flask coopdesa cache clear`` drops every stored page (``flask
+coopdesa restore`` does it itself).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ import hashlib
 import logging
 import threading
 import weakref
-from functools import wraps
+from functools import lru_cache, wraps
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -147,11 +151,26 @@ def clear() -> int:
 
 # --- the decorator -------------------------------------------------------------------------
 
+@lru_cache(maxsize=4)
+def code_fingerprint(template_folder: str) -> str:
+    """The templates and the app's version, as this process loaded them: a deployment that
+    changes a template stores new pages instead of serving the old ones."""
+    from coopdesa import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(Path(template_folder).rglob("*.html")):
+        stat = path.stat()
+        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
 def _key(generation_: int) -> str:
     from flask_babel import get_locale
 
     parts = "\x1f".join((
-        str(generation_), str(current_user.get_id()), str(get_locale()),
+        code_fingerprint(str(Path(current_app.root_path, current_app.template_folder or ""))),
+        str(generation_),
+        str(current_user.get_id()), str(get_locale()),
         request.endpoint or "", repr(sorted((request.view_args or {}).items())),
         request.query_string.decode("latin-1"),
     ))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -253,3 +255,29 @@ def test_render_processes_run_at_a_lower_priority():
     finally:
         pool.reset()
     assert niceness == os.nice(0) + 10
+
+
+def test_a_changed_template_is_not_served_from_stored_pages(app, tmp_path):
+    """A deployment that changes a template (same data, same generation) stores new pages:
+    the key holds the templates' fingerprint as the process loaded them."""
+    folder = str(Path(app.root_path, app.template_folder))
+    copy = tmp_path / "templates"
+    shutil.copytree(folder, copy)
+    before = pagecache.code_fingerprint(str(copy))
+    page = copy / "proposals" / "index.html"
+    page.write_text(page.read_text() + "\n{# changed #}\n")
+    pagecache.code_fingerprint.cache_clear()  # a new process after the deployment
+    assert pagecache.code_fingerprint(str(copy)) != before
+
+
+def test_restore_drops_the_stored_pages(cached, app, login, tmp_path):
+    from coopdesa.backup import make_backup, restore_backup
+
+    scenario = antar_desa(title="Air bersih Dieng")
+    archive = tmp_path / "cadangan.zip"
+    make_backup(archive)
+    client = logged_in(login, scenario.author)
+    open_list(client)
+    before = generation(cached)
+    restore_backup(archive, yes=True, safety_backup=False)
+    assert generation(cached) > before
