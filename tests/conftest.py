@@ -70,6 +70,27 @@ def count_statements():
         sa.event.remove(db.engine, "before_cursor_execute", before)
 
 
+@contextmanager
+def redis_database(app, monkeypatch, url: str):
+    """The real Redis database ``url`` as the app's COOPDESA_REDIS_URL for one test: the
+    test is skipped without Redis; only that database is flushed, before and after."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    connection = Redis.from_url(url)
+    try:
+        connection.ping()
+    except RedisConnectionError:  # pragma: no cover
+        pytest.skip(f"no Redis at {url}")
+    connection.flushdb()
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    try:
+        yield connection
+    finally:
+        connection.flushdb()
+        connection.close()
+
+
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("COOPDESA_TEST_DATABASE_URL")
     if url:

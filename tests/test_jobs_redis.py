@@ -17,7 +17,7 @@ from coopdesa.extensions import db
 from coopdesa.jobs import operations as ops
 from coopdesa.jobs import queue
 from coopdesa.jobs.models import Job, JobState
-from tests.conftest import WONOSOBO
+from tests.conftest import WONOSOBO, redis_database
 from tests.factories import AdminFactory, UserFactory
 from tests.test_documents_export import direct_agreement
 
@@ -26,19 +26,8 @@ REDIS_URL = "redis://127.0.0.1:6379/1"
 
 @pytest.fixture
 def redis_conn(app, monkeypatch):
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except RedisConnectionError:  # pragma: no cover
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    connection.flushdb()
-    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
-    yield connection
-    connection.flushdb()
-    connection.close()
+    with redis_database(app, monkeypatch, REDIS_URL) as connection:
+        yield connection
 
 
 def burst(connection) -> None:

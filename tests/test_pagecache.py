@@ -19,7 +19,14 @@ import sqlalchemy as sa
 from coopdesa import pagecache
 from coopdesa.documents import render as R
 from coopdesa.extensions import db
-from tests.conftest import DIENG, DIENG_KULON, PASSWORD, PATAKBANTENG, count_statements
+from tests.conftest import (
+    DIENG,
+    DIENG_KULON,
+    PASSWORD,
+    PATAKBANTENG,
+    count_statements,
+    redis_database,
+)
 from tests.proposal_helpers import antar_desa
 
 REDIS_URL = os.environ.get("COOPDESA_TEST_PAGE_REDIS_URL", "redis://127.0.0.1:6379/4")
@@ -29,19 +36,8 @@ CSRF_VALUE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def redis_conn(app, monkeypatch):
-    from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
-    connection = Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except RedisConnectionError:  # pragma: no cover
-        pytest.skip("no Redis at 127.0.0.1:6379")
-    connection.flushdb()
-    monkeypatch.setitem(app.config, "REDIS_URL", REDIS_URL)
-    yield connection
-    connection.flushdb()
-    connection.close()
+    with redis_database(app, monkeypatch, REDIS_URL) as connection:
+        yield connection
 
 
 @pytest.fixture
