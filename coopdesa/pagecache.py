@@ -25,8 +25,9 @@ session's CSRF token is put back into a stored page (it differs per session and 
 Only with Redis (``COOPDESA_REDIS_URL``): the generation must be shared by every process
 that writes (the web workers, the RQ worker, the command line). Without Redis, or with
 ``COOPDESA_PAGE_CACHE_SECONDS=0``, nothing is cached. A Redis error never fails a page: the
-page is rendered as without the cache, and a failed increment is logged (stored pages then
-expire after ``PAGE_CACHE_SECONDS`` at the latest). A write made outside coopdesa (psql)
+page is rendered as without the cache; a failed increment is logged and made up by the
+same process's next page once Redis answers (stored pages expire after
+``PAGE_CACHE_SECONDS`` in any case). A write made outside coopdesa (psql)
 increments nothing; ``flask coopdesa cache clear`` drops every stored page (``flask
 coopdesa restore`` does it itself).
 """
@@ -127,17 +128,30 @@ def unwatch_engine(engine: sa.Engine) -> None:
 _WATCHED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+#: Set when this process committed a write but could not increment the generation (Redis
+#: unreachable): its next read of the generation increments it first, so pages stored
+#: before the write are not served once Redis is back.
+_owed = threading.Event()
+
+
 def bump(redis_url: str) -> None:
     try:
         redis_client(redis_url).incr(GENERATION_KEY)
+        _owed.clear()
     except Exception as exc:  # noqa: BLE001 - Redis down must not fail the write's request
-        log.warning("page cache: could not increment the data generation (%s); stored "
-                    "pages expire on their own", exc)
+        _owed.set()
+        log.warning("page cache: could not increment the data generation (%s); done on "
+                    "this process's next page, stored pages expire on their own", exc)
 
 
 def generation() -> int | None:
+    client = redis_client(current_app.config["REDIS_URL"])
     try:
-        value = redis_client(current_app.config["REDIS_URL"]).get(GENERATION_KEY)
+        if _owed.is_set():
+            value = client.incr(GENERATION_KEY)
+            _owed.clear()
+        else:
+            value = client.get(GENERATION_KEY)
     except Exception as exc:  # noqa: BLE001
         log.warning("page cache unavailable: %s", exc)
         return None

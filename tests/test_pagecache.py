@@ -277,3 +277,27 @@ def test_restore_drops_the_stored_pages(cached, app, login, tmp_path):
     before = generation(cached)
     restore_backup(archive, yes=True, safety_backup=False)
     assert generation(cached) > before
+
+
+def test_an_increment_missed_while_redis_was_down_is_made_up(cached, login, monkeypatch,
+                                                           caplog):
+    scenario = antar_desa(title="Air bersih Dieng")
+    client = logged_in(login, scenario.author)
+    open_list(client)
+    before = generation(cached)
+
+    class Down:
+        def incr(self, key):
+            raise ConnectionError("Redis down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pagecache, "redis_client", lambda url: Down())
+        db.session.execute(sa.text("UPDATE proposal SET title = 'Judul saat Redis mati' "
+                                   "WHERE id = :id"), {"id": scenario.proposal.id})
+        db.session.commit()
+    assert "could not increment" in caplog.text
+    assert generation(cached) == before  # Redis never saw the write
+    # Redis is back: this process's next page increments first, so the stored page of
+    # before the write is not served.
+    assert "Judul saat Redis mati" in open_list(client)
+    assert generation(cached) == before + 1
