@@ -67,7 +67,7 @@ graceful_timeout = timeout
 # nginx keeps upstream connections open (keepalive in deploy/nginx/coopdesa.conf).
 keepalive = 5
 
-# A replaced worker imports the app again (about 1.5 s of CPU): 2000 requests, replaced
+# A replaced worker imports the app again (4-5 s of CPU here): 2000 requests, replaced
 # every 7 s at 300 requests/s on 2 workers, cost the list page a tenth of its throughput.
 max_requests = _int("COOPDESA_WEB_MAX_REQUESTS", 20000)
 max_requests_jitter = max_requests // 10
