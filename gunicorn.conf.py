@@ -68,7 +68,8 @@ graceful_timeout = timeout
 keepalive = 5
 
 # A replaced worker imports the app again (4-5 s of CPU here): 2000 requests, replaced
-# every 7 s at 300 requests/s on 2 workers, cost the list page a tenth of its throughput.
+# every 13 s or so at 300 requests/s on 2 workers, cost the list page a tenth of its
+# throughput (279 against 315 requests/s).
 max_requests = _int("COOPDESA_WEB_MAX_REQUESTS", 20000)
 max_requests_jitter = max_requests // 10
 
