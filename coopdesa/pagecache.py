@@ -54,7 +54,8 @@ PAGE_PREFIX = "coopdesa:page:"
 CSRF_MARK = "\x00coopdesa-csrf\x00"
 #: Pages larger than this are not stored.
 MAX_PAGE_BYTES = 2 * 1024 * 1024
-_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "REPLAC", "UPSERT")
+#: Statement prefixes that write (text() statements; compiled ones say so themselves).
+_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "REPLAC")
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
