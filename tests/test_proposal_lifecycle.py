@@ -28,7 +28,7 @@ from coopdesa.proposals.models import (
     ProposalVersion,
 )
 from coopdesa.proposals.notifications import notify_transition, remind
-from coopdesa.proposals.states import TRANSITIONS, State
+from coopdesa.proposals.states import SIGNED_STATES, TRANSITIONS, State
 from tests import proposal_helpers as H
 from tests.conftest import DIENG, KEJAJAR, PATAKBANTENG, SEMBUNGAN, TIENG
 from tests.factories import AdminFactory, BkadFactory, UserFactory
@@ -289,6 +289,33 @@ def test_a_larger_bkad_sharing_the_villages_reads_but_does_not_review(app):
     assert H.counts(proposal.id) == before
     assert [t.name for t in ops.available_transitions(proposal, scenario["bkad"])] == [
         "start_review"]
+
+
+def test_signed_states_are_those_reached_by_signing_and_never_left():
+    """Pages skip looking for disputes, addenda and changes of status outside
+    SIGNED_STATES: that is only right if signing leads into them and nothing leads out."""
+    reached = {State.SIGNED}
+    while True:
+        more = {t.target for t in TRANSITIONS.values() if t.sources & reached} - reached
+        if not more:
+            break
+        reached |= more
+    assert reached == SIGNED_STATES
+    into = {t.name for t in TRANSITIONS.values()
+            if t.target in SIGNED_STATES and not t.sources <= SIGNED_STATES}
+    assert into == {"sign"}
+
+
+def test_reviewer_bkad_is_the_smallest_covering_bkad_then_the_oldest(app):
+    scenario = H.antar_desa()
+    proposal = scenario.proposal
+    assert ops.reviewer_bkad(proposal) == scenario.bkad
+    BkadFactory(desa_codes=[DIENG, SEMBUNGAN, PATAKBANTENG])  # larger: never chosen
+    BkadFactory(desa_codes=[DIENG, TIENG])  # does not hold every party village
+    assert ops.reviewer_bkad(proposal) == scenario.bkad
+    same_size = BkadFactory(desa_codes=[SEMBUNGAN, DIENG])
+    assert same_size.id > scenario.bkad.id
+    assert ops.reviewer_bkad(proposal) == scenario.bkad  # equal size: the lower id
 
 
 def test_inactive_reviewer_is_refused(app):

@@ -24,6 +24,7 @@ from tests.conftest import (
     PASSWORD,
     SEMBUNGAN,
     TIENG,
+    count_statements,
 )
 from tests.factories import ActorFactory, AdminFactory, BkadFactory, UserFactory
 
@@ -569,3 +570,36 @@ def test_the_long_select_writes_the_same_options_as_wtforms():
     many = str(form.fast_many())
     assert re.search(r'<option value="7" selected>CV Prau</option>', many)
     assert many.count("selected") == 1 and "multiple" in many
+
+
+# --- cost ----------------------------------------------------------------------------------
+
+def test_the_proposal_page_costs_the_same_statements_whatever_its_size(app, people):
+    """Parties (with their actors and funding), versions, reviews and comments are read
+    in a fixed number of statements: a proposal with more of each costs no more."""
+    author = people["sekdes"]
+    small = complete(draft(author, "Kecil"), author)
+    large = complete(draft(author, "Besar"), author)
+    ops.add_party(large, author, desa_code=TIENG)
+    db.session.commit()
+    for party in large.parties:
+        ops.set_funding(large, author, party.id, [
+            {"source": "apb_desa", "amount": "1.000.000", "apbdes_year": "2027"},
+            {"source": "swadaya", "amount": "500.000"}], expected_version=None)
+    ops.update_sections(large, author, {**SECTIONS, "tujuan": "Tujuan kedua."},
+                        expected_version=None)
+    for i in range(4):
+        ops.add_comment(large, author, f"Catatan {i}")
+    db.session.commit()
+    client = browser(app, author)
+
+    def statements(proposal: Proposal) -> int:
+        client.get(f"/kerja-sama/{proposal.id}")  # warm: templates, compiled SQL
+        with count_statements() as sent:
+            response = client.get(f"/kerja-sama/{proposal.id}")
+        assert response.status_code == 200
+        return len(sent)
+
+    assert len(reload(large.id).parties) == len(reload(small.id).parties) + 1
+    # (the larger one has no covering BKAD, so one statement fewer: never more)
+    assert statements(large) <= statements(small) <= 16

@@ -33,6 +33,7 @@ from coopdesa.i18n import local_today
 from coopdesa.proposals import operations as proposal_ops
 from coopdesa.proposals.forms import options
 from coopdesa.proposals.models import Proposal
+from coopdesa.proposals.states import SIGNED_STATES
 from coopdesa.proposals.views import detail_alert, detail_panel, place_errors
 
 bp = Blueprint("disputes", __name__)
@@ -76,6 +77,8 @@ def _current_step_label(dispute: Dispute) -> str:
 
 @detail_alert
 def _open_dispute_alert(proposal: Proposal, user: Any):
+    if proposal.state not in SIGNED_STATES:  # none can exist: spares the query
+        return None
     disputes = [d for d in ops.open_disputes_of(proposal) if access.can(user, Action.VIEW, d)]
     if not disputes:
         return None
@@ -85,6 +88,8 @@ def _open_dispute_alert(proposal: Proposal, user: Any):
 
 @detail_panel
 def _disputes_panel(proposal: Proposal, user: Any):
+    if proposal.state not in SIGNED_STATES:  # none can exist, none can be opened
+        return None
     disputes = [d for d in ops.disputes_of(proposal) if access.can(user, Action.VIEW, d)]
     may_open = proposal.state in ops.DISPUTABLE_STATES and access.can(
         user, Action.CREATE, DisputeOf(proposal))

@@ -19,7 +19,7 @@ from coopdesa.lifecycle.forms import ChangeRequestForm, ConfirmForm, DecisionFor
 from coopdesa.lifecycle.models import AgreementChange, ChangeKind, ChangeState
 from coopdesa.proposals import operations as proposal_ops
 from coopdesa.proposals.models import Proposal
-from coopdesa.proposals.states import State
+from coopdesa.proposals.states import SIGNED_STATES, State
 from coopdesa.proposals.views import detail_alert, detail_panel, place_errors
 
 bp = Blueprint("lifecycle", __name__, url_prefix="/kerja-sama")
@@ -62,6 +62,8 @@ def _panel(proposal: Proposal, user: Any):
 
 @detail_alert
 def _alert(proposal: Proposal, user: Any):
+    if proposal.amends_id is None and proposal.state not in SIGNED_STATES:
+        return None  # no addendum, postponement or change of status before signing
     notes: list[tuple[str, str, str | None]] = []
     if proposal.amends_id is not None:
         notes.append(("info", _("%(label)s atas kerja sama %(ref)s \u201c%(title)s\u201d.",

@@ -5,6 +5,7 @@ callers commit once per request or command."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -13,7 +14,7 @@ from flask import current_app
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from coopdesa import access
@@ -73,8 +74,16 @@ def _text(value: Any, field: str, *, limit: int = MAX_TEXT) -> str | None:
     return text or None
 
 
+#: What nearly every use of a proposal reads: its parties with their actors and funding.
+#: Loaded with the proposal in two more statements instead of one per party (the proposal
+#: page went from 25 statements to 20 with a two-village draft).
+_WITH_PARTIES = (selectinload(Proposal.parties).options(
+    joinedload(ProposalParty.actor), selectinload(ProposalParty.funding)),)
+
+
 def get_proposal(proposal_id: int) -> Proposal:
-    proposal = db.session.get(Proposal, proposal_id) if is_id(proposal_id) else None
+    proposal = (db.session.get(Proposal, proposal_id, options=_WITH_PARTIES)
+                if is_id(proposal_id) else None)
     if proposal is None:
         raise NotFoundError(_("Usulan kerja sama tidak ditemukan."))
     return proposal
@@ -522,16 +531,20 @@ def reviewer_bkad(proposal: Proposal) -> Bkad | None:
     codes = set(proposal.desa_codes)
     if not codes:
         return None
-    candidates = db.session.execute(
-        sa.select(bkad_desa.c.bkad_id, sa.func.count())
+    holding_all = (
+        sa.select(bkad_desa.c.bkad_id)
         .where(bkad_desa.c.desa_code.in_(codes))
         .group_by(bkad_desa.c.bkad_id)
         .having(sa.func.count() == len(codes))
-    ).all()
-    if not candidates:
-        return None
-    bkads = [db.session.get(Bkad, bkad_id) for bkad_id, _count in candidates]
-    return min(bkads, key=lambda b: (len(b.villages), b.id))
+    )
+    smallest = db.session.scalar(
+        sa.select(bkad_desa.c.bkad_id)
+        .where(bkad_desa.c.bkad_id.in_(holding_all))
+        .group_by(bkad_desa.c.bkad_id)
+        .order_by(sa.func.count(), bkad_desa.c.bkad_id)
+        .limit(1)
+    )
+    return db.session.get(Bkad, smallest) if smallest is not None else None
 
 
 def validate_for_submission(proposal: Proposal) -> dict[str, list[str]]:
@@ -865,9 +878,12 @@ LIFECYCLE_HOOKS: list = []
 LIFECYCLE_AFTER_HOOKS: list = []
 
 
+@functools.cache
 def effective_end_clause() -> sa.ColumnElement:
     """SQL for the end of an agreement's term: that of its latest addendum in force (an
-    extension is a change like any other), else its own."""
+    extension is a change like any other), else its own. Built once per process: SQL
+    expressions are immutable, and building this one (an aliased mapper, a correlated
+    subquery) cost about 1.5 ms each time, three times on every home page."""
     addendum = aliased(Proposal)
     latest = (sa.select(addendum.end_date)
               .where(addendum.amends_id == Proposal.id,

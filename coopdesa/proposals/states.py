@@ -76,6 +76,10 @@ STATE_BADGES = {
 EDITABLE_STATES = frozenset({State.DRAFT, State.CHANGES_REQUESTED})
 #: States after which the proposal is an agreement (in force or finished).
 FINAL_STATES = frozenset({State.ENDED, State.REJECTED, State.WITHDRAWN})
+#: The states of an agreement that has been signed: ``sign`` leads into them and nothing
+#: leads back out (tested against TRANSITIONS). Only these can have a dispute, an addendum
+#: or a change of status, so pages skip looking for those on any other proposal.
+SIGNED_STATES = frozenset({State.SIGNED, State.ACTIVE, State.POSTPONED, State.ENDED})
 
 
 class Performer(enum.StrEnum):

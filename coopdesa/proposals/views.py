@@ -24,7 +24,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from coopdesa import access
 from coopdesa.access import Action
@@ -269,7 +269,7 @@ def create():
 def _comment_threads(proposal: Proposal) -> list[dict[str, Any]]:
     comments = db.session.scalars(
         sa.select(ProposalComment).where(ProposalComment.proposal_id == proposal.id)
-        .options(selectinload(ProposalComment.author), selectinload(ProposalComment.struck_by))
+        .options(joinedload(ProposalComment.author), joinedload(ProposalComment.struck_by))
         .order_by(ProposalComment.created_at, ProposalComment.id)).all()
     replies: dict[int, list[ProposalComment]] = {}
     for c in comments:
@@ -361,11 +361,11 @@ def _render_detail(proposal: Proposal, *, status: int = 200,
         comment_form.section.choices = _section_choices(proposal)
     versions = db.session.scalars(
         sa.select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id)
-        .options(selectinload(ProposalVersion.created_by))
+        .options(joinedload(ProposalVersion.created_by))
         .order_by(ProposalVersion.number)).all()
     reviews = db.session.scalars(
         sa.select(ProposalReview).where(ProposalReview.proposal_id == proposal.id)
-        .options(selectinload(ProposalReview.reviewer))
+        .options(joinedload(ProposalReview.reviewer))
         .order_by(ProposalReview.created_at.desc(), ProposalReview.id.desc())).all()
     submit_problems = ops.validate_for_submission(proposal) if proposal.is_editable else {}
     return render_template(
@@ -482,7 +482,7 @@ def _render_edit(proposal: Proposal, *, form: ProposalEditForm | None = None,
     party_errors = any(_party_form_has_errors(f) for f in party_forms.values())
     latest_review = db.session.scalars(
         sa.select(ProposalReview).where(ProposalReview.proposal_id == proposal.id)
-        .options(selectinload(ProposalReview.reviewer))
+        .options(joinedload(ProposalReview.reviewer))
         .order_by(ProposalReview.created_at.desc(), ProposalReview.id.desc()).limit(1)).first()
     return render_template(
         "proposals/edit.html", proposal=proposal, form=form, party_forms=party_forms,
@@ -766,7 +766,7 @@ def compare(proposal_id: int):
     proposal = _load(proposal_id)
     versions = db.session.scalars(
         sa.select(ProposalVersion).where(ProposalVersion.proposal_id == proposal.id)
-        .options(selectinload(ProposalVersion.created_by))
+        .options(joinedload(ProposalVersion.created_by))
         .order_by(ProposalVersion.number)).all()
     by_number = {v.number: v for v in versions}
     numbers = list(by_number)

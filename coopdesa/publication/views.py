@@ -150,8 +150,10 @@ def _village_links(proposal: Proposal) -> list[dict[str, Any]]:
 
 def _status(proposal: Proposal) -> dict[str, Any] | None:
     """The publication status of ``proposal``, or None when it is not public (yet)."""
+    if not ops.is_public(proposal):  # the state alone; spares a query for the others
+        return None
     document = docs.document_of(proposal)
-    if document is None or not ops.is_public(proposal):
+    if document is None:
         return None
     return {"document": document, "withholding": ops.active_withholding(proposal.id),
             "villages": _village_links(proposal)}

@@ -66,9 +66,10 @@ def _common() -> dict[str, Any]:
 def proposal_panel(proposal: Proposal, user) -> tuple[str, dict[str, Any]] | None:
     if not access.can(user, Action.VIEW, AssessmentOf(proposal)):
         return None
+    assessments = ops.assessments_of(proposal)  # newest first
     return "sustainability/_panel.html", {
-        "latest": ops.latest_assessment(proposal),
-        "count": len(ops.assessments_of(proposal)),
+        "latest": assessments[0] if assessments else None,
+        "count": len(assessments),
         "can_assess": (proposal.state in ops.ASSESSABLE_STATES
                        and access.can(user, Action.CREATE, AssessmentOf(proposal))),
         "can_map": access.can(user, Action.EDIT, StakeholderMapOf(proposal)),
