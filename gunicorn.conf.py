@@ -14,6 +14,7 @@ Every value can be changed from the environment (docs/deploy.md, docs/configurat
   a jitter of a tenth so that workers are not all replaced at once; 0 turns it off).
 - ``COOPDESA_WEB_PRELOAD``: ``1`` loads the app in the master before forking (less memory,
   but a ``HUP`` reload then keeps the old code); default off.
+- ``COOPDESA_WEB_GC_FREEZE``: ``0`` turns off the garbage-collector freeze below (default on).
 - ``FORWARDED_ALLOW_IPS``: the proxies whose ``X-Forwarded-Proto`` is believed (gunicorn's
   own variable; default loopback, where nginx runs).
 """
@@ -116,3 +117,40 @@ def post_fork(server, worker) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)
+
+
+# The cyclic garbage collector, left alone, walks every object of the process in a full
+# collection: about 200,000 after the app import and its first pages, 100-400 ms with the
+# worker's other threads stopped (it holds the GIL), up to 1.7 s on a loaded machine,
+# several times a minute under load (measured: docs/performance.md, section Load). Objects
+# alive after the import and after the first pages (templates, compiled SQL, catalogues)
+# live as long as the worker: gc.freeze() moves them out of the collector's sight, and a
+# full collection then takes a few milliseconds. Freezing again after the first 100 and
+# 1000 requests takes in what the first pages built; it may also keep the garbage of
+# requests in flight at that moment, once, which is a few kilobytes.
+GC_FREEZE = os.environ.get("COOPDESA_WEB_GC_FREEZE", "1").strip().lower() not in {
+    "0", "false", "no", "off"}
+GC_FREEZE_AFTER_REQUESTS = (100, 1000)
+
+
+def post_worker_init(worker) -> None:
+    """Once the worker has imported the app: collect, then freeze what is left."""
+    if GC_FREEZE:
+        import gc
+
+        gc.collect()
+        gc.freeze()
+
+
+def post_request(worker, req, environ, resp) -> None:
+    """After the first pages have filled the caches, freeze again (see GC_FREEZE)."""
+    if not GC_FREEZE:
+        return
+    # worker.nr counts requests started; threads finish out of order, so compare, not match.
+    pending = worker.__dict__.setdefault("coopdesa_gc_freeze_at",
+                                         list(GC_FREEZE_AFTER_REQUESTS))
+    if pending and worker.nr >= pending[0]:
+        import gc
+
+        del pending[0]
+        gc.freeze()

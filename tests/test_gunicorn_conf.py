@@ -14,7 +14,8 @@ from coopdesa import create_app
 CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 ENV = ("COOPDESA_WEB_BIND", "COOPDESA_WEB_WORKERS", "COOPDESA_WEB_THREADS",
        "COOPDESA_WEB_TIMEOUT", "COOPDESA_WEB_MAX_REQUESTS", "COOPDESA_WEB_PRELOAD",
-       "COOPDESA_WEB_CONTROL_SOCKET", "COOPDESA_RENDER_TIMEOUT", "FORWARDED_ALLOW_IPS")
+       "COOPDESA_WEB_CONTROL_SOCKET", "COOPDESA_RENDER_TIMEOUT", "FORWARDED_ALLOW_IPS",
+       "COOPDESA_WEB_GC_FREEZE")
 
 
 class _Loader(Application):
@@ -140,6 +141,46 @@ def test_post_fork_without_preloaded_app(load, monkeypatch):
     cfg, _module = load()
     monkeypatch.delitem(sys.modules, "wsgi", raising=False)
     cfg.post_fork(None, None)  # nothing loaded yet: nothing to drop, no error
+
+
+@pytest.fixture
+def freezes(monkeypatch):
+    """Record gc.collect/gc.freeze calls instead of freezing the test process."""
+    import gc
+
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append("collect") or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    return calls
+
+
+def test_gc_freeze_after_import_and_after_the_first_pages(load, freezes):
+    """The objects a worker keeps for good are frozen once the app is imported, and again
+    after its 100th and 1000th requests, each once, whatever order threads finish in."""
+    cfg, _module = load()
+    worker = types.SimpleNamespace(nr=0)
+    cfg.post_worker_init(worker)
+    assert freezes == ["collect", "freeze"]
+    freezes.clear()
+    seen = []
+    for nr in [*range(1, 99), 101, 100, 102, *range(103, 999), 1003, 1001, *range(1004, 3000)]:
+        worker.nr = nr
+        before = len(freezes)
+        cfg.post_request(worker, None, {}, None)
+        if len(freezes) > before:
+            seen.append(nr)
+    assert seen == [101, 1003]
+    assert freezes == ["freeze", "freeze"]
+
+
+def test_gc_freeze_can_be_turned_off(load, freezes):
+    cfg, _module = load(COOPDESA_WEB_GC_FREEZE="0")
+    worker = types.SimpleNamespace(nr=0)
+    cfg.post_worker_init(worker)
+    for nr in range(1, 1500):
+        worker.nr = nr
+        cfg.post_request(worker, None, {}, None)
+    assert freezes == []
 
 
 def test_proxy_count_believes_nginx_for_client_address(tmp_path):
