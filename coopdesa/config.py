@@ -106,8 +106,11 @@ class Config:
     RENDER_TIMEOUT = float(os.environ.get("COOPDESA_RENDER_TIMEOUT", "60"))
     RENDER_MEMORY_MB = int(os.environ.get("COOPDESA_RENDER_MEMORY_MB", "2048"))
     #: Scheduling priority of the render processes (nice increment, 0-19): a PDF takes
-    #: the CPU the pages leave, so pages stay fast while documents render.
-    RENDER_NICE = int(os.environ.get("COOPDESA_RENDER_NICE", "10"))
+    #: the CPU the pages leave, so pages stay fast while documents render. 19, the lowest:
+    #: every web worker has its own RENDER_WORKERS processes (10 with 5 workers), and at +10
+    #: ten busy renderers together weigh as much as one web thread in the kernel's share of
+    #: the CPU (CFS weights 10 x 110 against 1024); at +19, 10 x 15.
+    RENDER_NICE = int(os.environ.get("COOPDESA_RENDER_NICE", "19"))
     #: Paper of documents unless a user picks another: "f4" (215 x 330 mm) or "a4".
     DEFAULT_PAPER = os.environ.get("COOPDESA_PAPER", "f4")
     #: The public address printed on final documents and encoded in their QR codes, e.g.
