@@ -126,8 +126,10 @@ def post_fork(server, worker) -> None:
 # alive after the import and after the first pages (templates, compiled SQL, catalogues)
 # live as long as the worker: gc.freeze() moves them out of the collector's sight, and a
 # full collection then takes a few milliseconds. Freezing again after the first 100 and
-# 1000 requests takes in what the first pages built; it may also keep the garbage of
-# requests in flight at that moment, once, which is a few kilobytes.
+# 1000 requests takes in what the first pages built. The cost: a frozen object that later
+# ends up in garbage cycles (a request in flight at that moment, a cache entry evicted
+# afterwards) is never collected. That is bounded by what was alive at the last freeze,
+# never grows after it, and goes with the worker at max_requests.
 GC_FREEZE = os.environ.get("COOPDESA_WEB_GC_FREEZE", "1").strip().lower() not in {
     "0", "false", "no", "off"}
 GC_FREEZE_AFTER_REQUESTS = (100, 1000)
