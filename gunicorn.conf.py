@@ -120,9 +120,9 @@ def post_fork(server, worker) -> None:
 
 
 # The cyclic garbage collector, left alone, walks every object of the process in a full
-# collection: about 200,000 after the app import and its first pages, 100-400 ms with the
-# worker's other threads stopped (it holds the GIL), up to 1.7 s on a loaded machine,
-# several times a minute under load (measured: docs/performance.md, section Load). Objects
+# collection: about 200,000 after the app import and its first pages, with the worker's
+# other threads stopped (it holds the GIL): 110 ms on an idle worker, 140 ms to 1.7 s
+# under the mixed load, 4-8 times per worker in two minutes (docs/performance.md, Load). Objects
 # alive after the import and after the first pages (templates, compiled SQL, catalogues)
 # live as long as the worker: gc.freeze() moves them out of the collector's sight, and a
 # full collection then takes a few milliseconds. Freezing again after the first 100 and

@@ -77,7 +77,7 @@ class _Account(HttpUser):
     def on_start(self) -> None:
         self.account = self.pick()
         # locust starts each second's users at the same instant: 10 first requests at once,
-        # which no office produces (measured: the home page's p95 260-310 ms against 140-180
+        # which no office produces (measured: the home page's p95 260-310 ms against 100-190
         # for the other pages). A random delay of up to a second spreads their arrival.
         gevent.sleep(random.uniform(0, 1.0))
         if self.username in KNOWN_SESSIONS:
