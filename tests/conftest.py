@@ -41,6 +41,47 @@ def _fast_password_hashing():
     models.password_hasher = operations.password_hasher = original
 
 
+def tree_difference(ours, theirs, path: str = "html") -> str | None:
+    """Where two element trees differ (tag, attributes, text, tail, children), or None."""
+    if ours.tag != theirs.tag:
+        return f"{path}: <{ours.tag}> against <{theirs.tag}>"
+    for what in ("attrib", "text", "tail"):
+        mine, other = getattr(ours, what), getattr(theirs, what)
+        if (mine or None) != (other or None):
+            return f"{path}.{what}: {mine!r} against {other!r}"
+    if len(ours) != len(theirs):
+        return f"{path}: {len(ours)} children against {len(theirs)}"
+    for index, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        found = tree_difference(a, b, f"{path}/{a.tag}[{index}]")
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _document_trees_checked():
+    """Every document any test renders in this process is parsed by coopdesa's fast
+    builder and by WeasyPrint's own HTML5 parser, and the two trees must be equal
+    (coopdesa.documents.htmltree): the whole suite's documents are the builder's test."""
+    import tinyhtml5
+
+    from coopdesa.documents import htmltree
+
+    original = htmltree.parse
+
+    def checked(html):
+        ours = original(html)
+        if ours is not None:
+            theirs = tinyhtml5.parse(html, namespace_html_elements=False)
+            difference = tree_difference(ours, theirs)
+            assert difference is None, f"htmltree differs from tinyhtml5 at {difference}"
+        return ours
+
+    htmltree.parse = checked
+    yield
+    htmltree.parse = original
+
+
 class IsolatedClient(FlaskClient):
     """Each request in its own app context, as in production.
 
