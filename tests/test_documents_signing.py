@@ -386,6 +386,30 @@ def test_a_missing_harfbuzz_subset_library_is_warned_about_loudly(app, monkeypat
     assert caplog.text == ""
 
 
+def test_pdf_streams_are_compressed_at_the_set_level(app):
+    """pydyf's zlib compresses streams at PDF_ZLIB_LEVEL (pydyf itself asks for 9); the
+    PDF's streams still inflate, and everything else is plain zlib."""
+    import zlib
+
+    import pydyf
+
+    R.render_now(R.RenderJob(html="<p>isi</p>", static_root=app.static_folder))
+    assert isinstance(pydyf.zlib, R.PdfZlib) and pydyf.zlib.level == R.PDF_ZLIB_LEVEL == 6
+    data = b"Peraturan Bersama Kepala Desa " * 400
+    packer = pydyf.zlib.compressobj(level=9)
+    packed = packer.compress(data) + packer.flush()
+    level6 = zlib.compressobj(6)
+    assert packed == level6.compress(data) + level6.flush()
+    assert pydyf.zlib.decompress(packed) == data
+    assert pydyf.zlib.compress(data) == zlib.compress(data)
+    stream = pydyf.Stream([b"BT /F1 12 Tf (isi) Tj ET"], compress=True)
+    raw = stream.data
+    body = raw[raw.index(b"stream\n") + 7:raw.rindex(b"\nendstream")]
+    assert zlib.decompress(body) == b"BT /F1 12 Tf (isi) Tj ET"
+    R._set_pdf_compression()  # idempotent
+    assert pydyf.zlib.level == 6
+
+
 def test_minutes_pdf_from_the_meeting_page(app, login):
     from coopdesa.deliberations.operations import meetings_of
 
