@@ -83,7 +83,8 @@ else
     dropdb $PG --if-exists "$DB"
     createdb $PG -T "${DB}_template" "$DB"
 fi
-redis-cli -u "$COOPDESA_REDIS_URL" flushdb >/dev/null
+# With the app's own client: redis-cli (Debian's redis-tools) need not be installed.
+$BIN/python -c 'import os, redis; redis.Redis.from_url(os.environ["COOPDESA_REDIS_URL"]).flushdb()'
 
 CHECK=0
 if [ -z "${LOAD_WRK_ONLY:-}" ]; then
