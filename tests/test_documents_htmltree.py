@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 import tinyhtml5
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import escape
 
 from coopdesa.documents import htmltree, records, render
@@ -179,3 +181,26 @@ def test_a_record_is_the_same_bytes_from_either_parser(app, monkeypatch):
     fast = render.render_now(job)
     monkeypatch.setattr(htmltree, "parse", lambda html: None)
     assert render.render_now(job) == fast
+
+
+# --- any markup: the HTML5 tree or nothing ---------------------------------------------------
+
+FRAGMENTS = [
+    "<p>", "</p>", "<div>", "</div>", '<div class="hi">', "<span>", "</span>", "<b>", "</b>",
+    "<i>", "</i>", "<br>", "<br/>", "</br>", "<h2>", "</h2>", "<h3>", "</h3>", "<table>",
+    "</table>", "<tr>", "</tr>", "<td>", "</td>", "<tbody>", "</tbody>", "<thead>",
+    "</thead>", "<li>", "</li>", "<ul>", "</ul>", '<img src="data:,">', "<!-- c -->",
+    "<svg>", "</svg>", "<pre>", "</pre>", "<div/>", "<a>", "</a>", "x", "teks ", " ", "\n",
+    "\r\n", "\t", "&amp;", "&lt;", "&#9;", "&copy;", "&nbsp", "<", ">", "&", '"', "\x00",
+    "</body>", "<body>", "</html>",
+]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=25))
+def test_any_markup_gives_the_html5_tree_or_none(parts):
+    html = page("".join(parts))
+    ours = htmltree.parse(html)
+    if ours is not None:
+        theirs = tinyhtml5.parse(html, namespace_html_elements=False)
+        assert tree_difference(ours, theirs) is None
