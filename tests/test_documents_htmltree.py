@@ -59,8 +59,9 @@ def same_as_html5(html: str) -> None:
          "\n</table>"),
     page("<table><tr><td><table><tr><td>nested</td></tr></table></td></tr></table>"),
     # references, in text and in attributes
-    page('<p title="a &amp; b &quot;c&quot; &#39;d&#39;">&lt;b&gt; &amp; &#9;&#x41;&copy; '
-         "&nbsp;&mdash;</p>"),
+    page('<p title="a &amp; b &quot;c&quot; &#39;d&#39; &#34">&lt;b&gt; &amp; &#9;&#x41;&copy; '
+         "&nbsp;&mdash; &copy=1 &notit;</p>"),
+    page("<dl><dt>a</dt><dd>b</dd></dl><ul><li>a</li><li>b</li></ul>"),
     # HTML5 turns CR LF and lone CR into LF
     page("<p>satu\r\ndua\rtiga</p>"),
     # upper-case names, duplicated and empty attributes, a void element written "<br/>"
@@ -90,6 +91,9 @@ def test_plain_markup_gives_the_html5_tree(html):
     page("<tr><td>x</td></tr>"),                  # a row outside a table
     page("<h2>a<h3>b</h3></h2>"),
     page("<ul><li>a<li>b</ul>"),
+    page("<dl><dt>a<dd>b</dd></dt></dl>"),       # <dd> closes the <dt>
+    page("<ruby>x<rt>a<rt>b</rt></rt></ruby>"),
+    page('<p title="a&copy=1">x</p>'),           # HTML5 keeps "&copy" as written here
     page("<p>x\x00</p>"),
     page("<p>x</p>", tail=""),                   # never closed
     page("<p>x</p>", tail="</body><p>after</p></html>"),
@@ -192,7 +196,8 @@ FRAGMENTS = [
     "</thead>", "<li>", "</li>", "<ul>", "</ul>", '<img src="data:,">', "<!-- c -->",
     "<svg>", "</svg>", "<pre>", "</pre>", "<div/>", "<a>", "</a>", "x", "teks ", " ", "\n",
     "\r\n", "\t", "&amp;", "&lt;", "&#9;", "&copy;", "&nbsp", "<", ">", "&", '"', "\x00",
-    "</body>", "<body>", "</html>",
+    "</body>", "<body>", "</html>", "<dl>", "<dt>", "<dd>", "</dd>", "</dt>", '<p title="&copy=1">',
+    '<p title="&amp;">', "&copy=", "&#34",
 ]
 
 

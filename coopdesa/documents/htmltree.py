@@ -18,6 +18,7 @@ kind of document both ways and compares the PDF bytes.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from typing import Any
@@ -33,7 +34,8 @@ HEAD = frozenset({"meta", "title", "link"})
 UNSUPPORTED = frozenset({"svg", "math", "pre", "listing", "textarea", "plaintext", "xmp",
                          "base", "style", "script", "noscript", "template", "iframe", "noembed",
                          "noframes", "frameset", "frame", "form", "select", "option",
-                         "optgroup", "button", "html", "head", "body", "image", "isindex"})
+                         "optgroup", "button", "html", "head", "body", "image", "isindex",
+                         "ruby", "rb", "rp", "rt", "rtc"})
 #: Start tags that close an open <p> in HTML5 (the "closes a p element" list).
 CLOSES_P = frozenset({"address", "article", "aside", "blockquote", "center", "details",
                       "dialog", "dir", "div", "dl", "fieldset", "figcaption", "figure",
@@ -41,8 +43,11 @@ CLOSES_P = frozenset({"address", "article", "aside", "blockquote", "center", "de
                       "search", "section", "summary", "ul", "h1", "h2", "h3", "h4", "h5",
                       "h6", "pre", "listing", "form", "plaintext", "table", "hr", "xmp"})
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-#: Elements whose start tag closes an open element of the same kind in HTML5.
-SELF_CLOSING = frozenset({"li", "dt", "dd", "a", "nobr"})
+#: Start tags that close an open element of their group in HTML5 (<dd> closes a <dt> too).
+CLOSES_OWN = {"li": ("li",), "dt": ("dt", "dd"), "dd": ("dt", "dd"), "a": ("a",),
+              "nobr": ("nobr",)}
+#: A named character reference and whether a semicolon ends it.
+NAMED_REFERENCE = re.compile(r"&[A-Za-z][A-Za-z0-9]*(;?)")
 #: Table-structure elements and where each may appear without HTML5 adding or moving one.
 TABLE_PARENTS = {"caption": {"table"}, "colgroup": {"table"}, "col": {"colgroup"},
                  "thead": {"table"}, "tbody": {"table"}, "tfoot": {"table"},
@@ -68,6 +73,10 @@ class _Builder(HTMLParser):
         self.doctype = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        raw = self.get_starttag_text() or ""
+        if "&" in raw and any(not m.group(1) for m in NAMED_REFERENCE.finditer(raw)):
+            # "&copy=1" in an attribute: HTML5 leaves it as written, html.parser decodes it.
+            raise _Unsupported(tag)
         values: dict[str, str] = {}
         for name, value in attrs:  # HTML5 keeps the first of duplicated attributes
             values.setdefault(name, value or "")
@@ -130,7 +139,7 @@ class _Builder(HTMLParser):
             raise _Unsupported(tag)  # HTML5 would close the <p> first
         if tag in HEADINGS and current in HEADINGS:
             raise _Unsupported(tag)
-        if tag in SELF_CLOSING and tag in stack:
+        if any(other in stack for other in CLOSES_OWN.get(tag, ())):
             raise _Unsupported(tag)
         if current == "tbody*":
             current = "tbody"
