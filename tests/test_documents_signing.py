@@ -11,6 +11,7 @@ import subprocess
 import pytest
 import sqlalchemy as sa
 from pypdf import PdfReader
+from pypdf.generic import BooleanObject
 
 from coopdesa.audit.models import AuditEntry
 from coopdesa.audit.operations import verify_chain
@@ -101,13 +102,22 @@ def test_the_qr_code_decodes_to_the_verification_url(app, tmp_path):
     s, document = _signed_antar_desa()
     path = tmp_path / "final.pdf"
     path.write_bytes(document.file.data)
-    subprocess.run(["pdftoppm", "-r", "150", "-png", str(path), str(tmp_path / "page")],
-                   check=True)
-    found = set()
-    for png in sorted(tmp_path.glob("page*.png")):
-        found |= {r.text for r in zxingcpp.read_barcodes(Image.open(png))}
     url = f"https://coopdesa.example/verify/{document.code}"
-    assert found == {url}
+    # A screen's resolution and a print's: the code is an image of one pixel per module,
+    # drawn without interpolation, so it stays sharp at both.
+    for dpi in (72, 150):
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(path),
+                        str(tmp_path / f"page{dpi}")], check=True)
+        found = set()
+        for png in sorted(tmp_path.glob(f"page{dpi}*.png")):
+            found |= {r.text for r in zxingcpp.read_barcodes(Image.open(png))}
+        assert found == {url}, dpi
+    images = {image.indirect_reference.idnum: image
+              for page in PdfReader(io.BytesIO(document.file.data)).pages
+              for image in page.images}  # the pages share one resource dictionary
+    (image,) = images.values()
+    assert image.image.size == (37, 37)  # version 4 and a border of 2 modules
+    assert image.indirect_reference.get_object()["/Interpolate"] == BooleanObject(False)
     assert document.code in _text(document.file.data)
 
 

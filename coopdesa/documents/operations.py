@@ -84,9 +84,12 @@ def printed_verify_url(document: AgreementDocument) -> str:
 
 
 def qr_data_uri(url: str) -> str:
+    """The QR code of ``url`` as a PNG of one pixel per module, which pdf.css draws 25 mm
+    wide with sharp edges (``image-rendering: pixelated``). The same code as an SVG path
+    cost WeasyPrint about 3 % of a render to parse and draw (docs/performance.md)."""
     import segno
 
-    return segno.make(url, error="m").svg_data_uri(scale=4, border=2)
+    return segno.make(url, error="m").png_data_uri(scale=1, border=2)
 
 
 # --- reading -------------------------------------------------------------------------------
