@@ -20,7 +20,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from coopdesa import access
+from coopdesa import access, qr
 from coopdesa.access import Action
 from coopdesa.accounts.models import Role
 from coopdesa.audit import operations as audit
@@ -87,9 +87,7 @@ def qr_data_uri(url: str) -> str:
     """The QR code of ``url`` as a PNG of one pixel per module, which pdf.css draws 25 mm
     wide with sharp edges (``image-rendering: pixelated``). The same code as an SVG path
     cost WeasyPrint about 3 % of a render to parse and draw (docs/performance.md)."""
-    import segno
-
-    return segno.make(url, error="m").png_data_uri(scale=1, border=2)
+    return qr.png_data_uri(url, scale=1, border=2)
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -93,9 +93,9 @@ def document_url(code: str) -> str:
 
 def qr_png_data_uri(url: str) -> str:
     """A QR code of ``url`` as a PNG data URI (crisp when printed, readable by any phone)."""
-    import segno
+    from coopdesa import qr
 
-    return segno.make(url, error="m").png_data_uri(scale=10, border=4)
+    return qr.png_data_uri(url, scale=10, border=4)
 
 
 # --- the public list -----------------------------------------------------------------------
