@@ -2,7 +2,7 @@
 a village's poster.
 
 zxing-cpp encodes (C++; it scores the eight masks as ISO/IEC 18004 prescribes and keeps the
-best) and Pillow writes the PNG: about 0.6 ms per code, where segno, in pure Python, took
+best) and Pillow writes the PNG: about 0.3 ms per code, where segno, in pure Python, took
 4.3 ms, most of it scoring masks. The export renders the HTML of every agreement that was
 never rendered, so that was a third of the exporting process's CPU (docs/performance.md).
 """
